@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+using CurpStore.Curp;
+
+namespace CurpStore.GeoSim.Cluster;
+
+/// <summary>
+/// What a member's disk holds in the simulator: everything its host persisted from Ready batches. A crash loses the
+/// process (core and state machine) but not this.
+/// </summary>
+public sealed class DurableStore
+{
+    private readonly List<LogEntry> entries = [];
+    private readonly Dictionary<ProposeId, PooledCommand> pool = [];
+    private HardState hardState;
+    private Snapshot? snapshot;
+
+    public void Persist(Ready ready)
+    {
+        if (ready.Snapshot is { } newSnapshot)
+        {
+            snapshot = newSnapshot;
+            entries.RemoveAll(e => e.Index <= newSnapshot.Index);
+        }
+        if (!ready.Entries.IsEmpty)
+        {
+            var first = ready.Entries[0].Index;
+            entries.RemoveAll(e => e.Index >= first);
+            entries.AddRange(ready.Entries);
+        }
+        if (ready.HardState is { } state)
+        {
+            hardState = state;
+        }
+        foreach (var added in ready.PoolAdded)
+        {
+            pool[added.Id] = added;
+        }
+        foreach (var removed in ready.PoolRemoved)
+        {
+            pool.Remove(removed);
+        }
+    }
+
+    public PersistentState Load() => new(hardState, snapshot, [.. entries], [.. pool.Values.OrderBy(p => p.Id, ProposeIdComparer.Instance)]);
+}
+
+/// <summary>One simulated member process: the real core and a KV state machine, driven the way the server's event loop
+/// drives them (step, then persist, then send, then advance).</summary>
+public sealed class MemberHost
+{
+    private readonly NodeConfig config;
+    private readonly Membership members;
+    private readonly Action<MemberHost, Ready> deliverReady;
+
+    public MemberHost(NodeConfig config, Membership members, string region, Action<MemberHost, Ready> deliverReady)
+    {
+        this.config = config;
+        this.members = members;
+        this.deliverReady = deliverReady;
+        Region = region;
+        Start();
+    }
+
+    public ulong Id => config.NodeId;
+
+    public string Region { get; }
+
+    public DurableStore Disk { get; } = new();
+
+    public CurpNode Node { get; private set; } = null!;
+
+    public KvStateMachine Machine { get; private set; } = null!;
+
+    public bool IsUp { get; private set; }
+
+    public int Incarnation { get; private set; }
+
+    /// <summary>Counters of earlier incarnations, so a crash does not erase what the checks add up.</summary>
+    public long EarlierDuplicateApplies { get; private set; }
+
+    public long EarlierSpeculationMismatches { get; private set; }
+
+    public void Crash()
+    {
+        EarlierDuplicateApplies += Machine.DuplicateApplies;
+        EarlierSpeculationMismatches += Machine.SpeculationMismatches;
+        IsUp = false;
+    }
+
+    public void Start()
+    {
+        Machine = new KvStateMachine();
+        Incarnation++;
+        // Each incarnation draws new election timeouts, as a restarted process would.
+        Node = new CurpNode(config with { RandomSeed = config.RandomSeed + (ulong)Incarnation }, members, Machine, Disk.Load());
+        IsUp = true;
+    }
+
+    public void Step(Message message)
+    {
+        if (!IsUp)
+        {
+            return;
+        }
+        Node.Step(message);
+        Drain();
+    }
+
+    public void Tick()
+    {
+        if (!IsUp)
+        {
+            return;
+        }
+        Node.Tick();
+        Drain();
+    }
+
+    /// <summary>Persist, send, advance, until the core has nothing more to do.</summary>
+    public void Drain()
+    {
+        for (var round = 0; IsUp && Node.HasReady; round++)
+        {
+            if (round > 10_000)
+            {
+                throw new InvalidOperationException($"member {Id} keeps producing Ready batches: the core does not settle");
+            }
+            var ready = Node.Ready();
+            Disk.Persist(ready);
+            deliverReady(this, ready);
+            if (IsUp)
+            {
+                Node.Advance(ready);
+            }
+        }
+    }
+}
