@@ -365,6 +365,9 @@ public sealed class SimCluster
             Options = options,
             TraceHash = network.Trace.ToHex(),
             Converged = converged,
+            ConvergenceDetail = converged ? "" : string.Join("; ", members.Select(m =>
+                $"member {m.Id} {(m.IsUp ? m.Node.Role.ToString() : "down")} term {m.Node.Term} applied {m.Node.AppliedIndex} commit {m.Node.CommitIndex} last {m.Node.LastIndex} pool {m.Node.PoolCount}"))
+                + $"; busy clients {clients.Count(c => !c.Idle)}",
             EffectsCheck = effects,
             StrictCheck = strict,
             DivergentReplicas = DivergentReplicas + (converged && digests > 1 ? 1 : 0),

@@ -12,6 +12,8 @@ public sealed record SimRunResult
 
     public required bool Converged { get; init; }
 
+    public string ConvergenceDetail { get; init; } = "";
+
     public required CheckResult EffectsCheck { get; init; }
 
     public required CheckResult StrictCheck { get; init; }
@@ -92,7 +94,7 @@ public sealed record SimRunResult
         }
         if (!Converged)
         {
-            yield return "the cluster did not converge in the liveness phase";
+            yield return $"the cluster did not converge in the liveness phase: {ConvergenceDetail}";
         }
     }
 }

@@ -77,6 +77,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     // so it needs no place in the memo key.
     private int[] _writeRank = [];
     private int _writesDone;
+    private long[] _hint = [];
 
     // Linearized set.
     private ulong[] _bits = [];
@@ -347,7 +348,8 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         int remaining = c;
         bool freshLevel = true;
         bool inPendingPhase = false;
-        int cursor = next[0];
+        long lastHint = long.MinValue;
+        int lastNode = -1;
         int pCursor = 0;
         int blockingReturn = 0;
 
@@ -403,7 +405,8 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                         exhausted = true;
                         break;
                     default:
-                        cursor = next[0];
+                        lastHint = long.MinValue;
+                        lastNode = -1;
                         inPendingPhase = false;
                         break;
                 }
@@ -411,13 +414,32 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
             if (!exhausted && !inPendingPhase)
             {
-                if (nodeIsCall[cursor])
+                // Candidates are the calls before the first return, tried in (hint, position) order.
+                int candidate = -1;
+                long candidateHint = 0;
+                int scan = next[0];
+                for (; nodeIsCall[scan]; scan = next[scan])
                 {
-                    int op = nodeOp[cursor];
-                    switch (TryLinearize(state, op, depth > 0 && stackPending[depth - 1], out ModelState after))
+                    long h = _hint[nodeOp[scan]];
+                    if (h < lastHint || (h == lastHint && scan <= lastNode))
+                    {
+                        continue;
+                    }
+
+                    if (candidate < 0 || h < candidateHint || (h == candidateHint && scan < candidate))
+                    {
+                        candidate = scan;
+                        candidateHint = h;
+                    }
+                }
+
+                if (candidate >= 0)
+                {
+                    int op = nodeOp[candidate];
+                    switch (TryLinearize(state, op, depth, stackPending, stackState, out ModelState after))
                     {
                         case StepResult.Taken:
-                            stackNode[depth] = cursor;
+                            stackNode[depth] = candidate;
                             stackPending[depth] = false;
                             stackForced[depth] = false;
                             stackState[depth] = state;
@@ -429,21 +451,22 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                                 _writesDone++;
                             }
 
-                            Unlink(next, prev, cursor);
+                            Unlink(next, prev, candidate);
                             Unlink(next, prev, returnNode[op]);
                             freshLevel = true;
                             continue;
                         case StepResult.BoundHit:
                             return Unknown();
                         default:
-                            cursor = next[cursor];
+                            lastHint = candidateHint;
+                            lastNode = candidate;
                             continue;
                     }
                 }
 
                 // The earliest pending return: its op must be linearized before anything later is.
                 // Try unanswered writes invoked before it, then give up on this prefix.
-                blockingReturn = cursor;
+                blockingReturn = scan;
                 inPendingPhase = true;
                 pCursor = pNext[0];
             }
@@ -451,7 +474,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             if (!exhausted && pCursor != pTail && pRank[pCursor] < nodeRank[blockingReturn])
             {
                 int op = c + pCursor - 1;
-                switch (TryLinearize(state, op, depth > 0 && stackPending[depth - 1], out ModelState after))
+                switch (TryLinearize(state, op, depth, stackPending, stackState, out ModelState after))
                 {
                     case StepResult.Taken:
                         stackNode[depth] = pCursor;
@@ -524,7 +547,8 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     Relink(next, prev, returnNode[op]);
                     Relink(next, prev, taken);
                     inPendingPhase = false;
-                    cursor = next[taken];
+                    lastHint = _hint[op];
+                    lastNode = taken;
                 }
             }
             while (forced);
@@ -578,16 +602,14 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// </summary>
     /// <remarks>
     /// Unanswered writes that never took effect stay candidates for the rest of the key's history, and
-    /// without pruning every dead end would try every subset of them before backtracking. Two dominance
-    /// rules remove that: a blind overwrite (a Put, or an unanswered Delete) right after an unanswered op
-    /// makes that op pointless — the same overwrite without it reaches the same value with fewer ops used
-    /// and a lower revision floor, and is itself a candidate at the same point, so it is explored anyway.
-    /// In Strict, answered writes go in revision order, because any other order fails later for sure.
+    /// without pruning every dead end would try every subset of them before backtracking. The dominance
+    /// rule of <see cref="OverwritesPending"/> removes that. In Strict, answered writes go in revision order,
+    /// because any other order fails later for sure.
     /// </remarks>
-    private StepResult TryLinearize(in ModelState state, int op, bool afterPending, out ModelState after)
+    private StepResult TryLinearize(
+        in ModelState state, int op, int depth, bool[] stackPending, ModelState[] stackState, out ModelState after)
     {
-        OperationKind kind = _ops[op].Kind;
-        if (afterPending && (kind == OperationKind.Put || (kind == OperationKind.Delete && op >= _answered)))
+        if (depth > 0 && stackPending[depth - 1] && OverwritesPending(op, stackState[depth - 1]))
         {
             after = state;
             return StepResult.Rejected;
@@ -692,6 +714,26 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         }
     }
 
+    /// <summary>
+    /// True if <paramref name="op"/>, placed right after an unanswered op U taken from <paramref name="beforeU"/>,
+    /// would erase every trace of U: a Put, an unanswered Delete, or an answered Delete when the key was already
+    /// present before U. Then "op without U" reaches the same value with fewer ops used and a lower revision
+    /// floor, and it is itself a candidate at the same point (U was only tried after every answered candidate),
+    /// so nothing is lost by requiring the op after an unanswered one to observe it. Linearizations that use
+    /// the fewest unanswered ops never contain such a pair, which is also why this path-dependent rule is
+    /// compatible with the memo.
+    /// </summary>
+    private bool OverwritesPending(int op, in ModelState beforeU)
+    {
+        HistoryOperation o = _ops[op];
+        return o.Kind switch
+        {
+            OperationKind.Put => true,
+            OperationKind.Delete => op >= _answered || (o.Succeeded && beforeU.Value != Absent),
+            _ => false,
+        };
+    }
+
     private void RankAnsweredWrites()
     {
         _writeRank = new int[_ops.Length];
@@ -715,6 +757,19 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         for (int k = 0; k < writes.Count; k++)
         {
             _writeRank[writes[k]] = k;
+        }
+
+        // Search-order hints: where the answer's revisions place the op in the store's own order (writes at
+        // 2*rev, observations just after the write they saw). Trying candidates in this order finds the real
+        // linearization almost without backtracking when the revisions are right; when they are wrong or
+        // absent (all 0) the order falls back to invocation order, and completeness never depends on it.
+        _hint = new long[_answered];
+        for (int i = 0; i < _answered; i++)
+        {
+            HistoryOperation op = _ops[i];
+            _hint[i] = _writeRank[i] >= 0 ? 2 * op.ModRevision
+                : op.Kind == OperationKind.Get && op.ReadValue is not null ? (2 * op.ModRevision) + 1
+                : (2 * op.HeaderRevision) + 1;
         }
     }
 

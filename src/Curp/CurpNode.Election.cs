@@ -170,6 +170,7 @@ public sealed partial class CurpNode
         if (heartbeatElapsed >= config.HeartbeatTicks)
         {
             heartbeatElapsed = 0;
+            ResumeStalledFollowers();
             SendAppendsToAll(heartbeatOnly: true);
         }
         if (electionElapsed >= config.ElectionTimeoutTicks)

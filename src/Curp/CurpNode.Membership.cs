@@ -64,7 +64,7 @@ public sealed partial class CurpNode
         }
         foreach (var member in next.All.Where(m => m != Id && !progress.ContainsKey(m)))
         {
-            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true, RecentActive = true };
+            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true, RecentActive = true, LastProgressTick = ticks };
         }
         foreach (var gone in progress.Keys.Where(m => !next.Contains(m)).ToList())
         {

@@ -32,6 +32,27 @@ public sealed partial class CurpNode
         public bool SnapshotInFlight { get; set; }
 
         public ulong ReadContextAcked { get; set; }
+
+        /// <summary>When this follower last acknowledged or rejected anything (to spot a window of lost messages).</summary>
+        public long LastProgressTick { get; set; }
+    }
+
+    /// <summary>Messages get lost: a follower whose window (or snapshot) has been outstanding for half an election
+    /// timeout without any answer is probed again from its match index, or the window would stay full forever.</summary>
+    private void ResumeStalledFollowers()
+    {
+        var patienceTicks = Math.Max(2 * config.HeartbeatTicks, config.ElectionTimeoutTicks / 2);
+        foreach (var follower in progress.Values)
+        {
+            if ((follower.Inflight.Count > 0 || follower.SnapshotInFlight) && ticks - follower.LastProgressTick >= patienceTicks)
+            {
+                follower.Inflight.Clear();
+                follower.SnapshotInFlight = false;
+                follower.Next = follower.Match + 1;
+                follower.Probing = true;
+                follower.LastProgressTick = ticks;
+            }
+        }
     }
 
     private void ResetProgress()
@@ -39,7 +60,7 @@ public sealed partial class CurpNode
         progress.Clear();
         foreach (var member in Members.All.Where(m => m != Id))
         {
-            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true };
+            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true, LastProgressTick = ticks };
         }
     }
 
@@ -288,6 +309,7 @@ public sealed partial class CurpNode
             while (follower.Inflight.Count > 0 && follower.Inflight.Peek() <= response.MatchIndex)
             {
                 follower.Inflight.Dequeue();
+                follower.LastProgressTick = ticks; // a heartbeat's success alone is no progress of the window
             }
             MaybeCommit();
             SendAppends(response.From, follower, heartbeatOnly: false);
@@ -297,6 +319,7 @@ public sealed partial class CurpNode
         {
             return; // a stale-term answer (handled by the term check) or a heartbeat the follower could not place
         }
+        follower.LastProgressTick = ticks;
         // Fast backtracking: jump over the follower's whole conflicting term at once.
         var next = response.RejectHintIndex;
         if (response.RejectHintTerm != 0 && log.LastIndexOfTerm(response.RejectHintTerm) is { } lastOfTerm)
@@ -479,6 +502,7 @@ public sealed partial class CurpNode
             return;
         }
         follower.RecentActive = true;
+        follower.LastProgressTick = ticks;
         follower.SnapshotInFlight = false;
         follower.Match = Math.Max(follower.Match, response.MatchIndex);
         follower.Next = follower.Match + 1;
