@@ -80,8 +80,13 @@ public sealed class MemberHost
 
     public long EarlierSpeculationMismatches { get; private set; }
 
+    public long EarlierElections { get; private set; }
+
+    public long TotalElections => EarlierElections + Node.Counters.LeaderElected;
+
     public void Crash()
     {
+        EarlierElections += Node.Counters.LeaderElected;
         EarlierDuplicateApplies += Machine.DuplicateApplies;
         EarlierSpeculationMismatches += Machine.SpeculationMismatches;
         IsUp = false;

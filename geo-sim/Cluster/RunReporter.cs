@@ -50,6 +50,7 @@ public static class RunReporter
         checks["converged"] = result.Converged ? 1 : 0;
         checks["recovered_commands"] = result.Members.Sum(m => m.Counters.RecoveredCommands);
         checks["leader_elections"] = result.Members.Sum(m => m.Counters.LeaderElected);
+        checks["leader_changes"] = result.LeaderChanges;
         checks["messages_delivered"] = result.MessagesDelivered;
         return report;
     }

@@ -42,6 +42,8 @@ public sealed class SweepSummary
 
     public long LeaderCrashes { get; private set; }
 
+    public long LeaderChanges { get; private set; }
+
     public long Crashes { get; private set; }
 
     public long Partitions { get; private set; }
@@ -60,6 +62,7 @@ public sealed class SweepSummary
         DuplicateApplies += result.DuplicateApplies;
         LostAcknowledgedWrites += result.LostAcknowledgedWrites;
         LeaderCrashes += result.LeaderCrashes;
+        LeaderChanges += result.LeaderChanges;
         Crashes += result.Crashes;
         Partitions += result.Partitions;
         ResequencedRevisions += result.ResequencedRevisions;
@@ -73,10 +76,12 @@ public sealed class SweepSummary
     /// <summary>Re-sequenced revisions per thousand leader crashes (the strict model's measured cost of the fast path).</summary>
     public double ResequencedPerThousandLeaderCrashes => LeaderCrashes == 0 ? 0 : ResequencedRevisions * 1000.0 / LeaderCrashes;
 
+    public double ResequencedPerThousandLeaderChanges => LeaderChanges == 0 ? 0 : ResequencedRevisions * 1000.0 / LeaderChanges;
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"sweep: {Runs} seeds, {FailingSeeds.Count} failed{(FailingSeeds.Count > 0 ? $" (seeds {string.Join(' ', FailingSeeds)})" : "")}; "
         + $"{Operations} operations, {Crashes} crashes ({LeaderCrashes} of the leader), {Partitions} partitions; "
         + $"effects-only violations {EffectsViolations}, divergent replicas {DivergentReplicas}, duplicate applies {DuplicateApplies}, "
         + $"lost acknowledged writes {LostAcknowledgedWrites}, not converged {NotConverged}; "
-        + $"strict-model violations {StrictViolations}, re-sequenced revisions {ResequencedRevisions} ({ResequencedPerThousandLeaderCrashes:F1} per 1000 leader crashes)");
+        + $"strict-model violations {StrictViolations}, re-sequenced revisions {ResequencedRevisions} ({ResequencedPerThousandLeaderCrashes:F1} per 1000 leader crashes, {ResequencedPerThousandLeaderChanges:F1} per 1000 leader changes of {LeaderChanges})");
 }

@@ -376,6 +376,7 @@ public sealed class SimCluster
             LostAcknowledgedWrites = lostAcknowledged,
             ResequencedRevisions = resequenced,
             LeaderCrashes = LeaderCrashes,
+            LeaderChanges = Math.Max(0, members.Sum(m => m.TotalElections) - 1),
             Crashes = Crashes,
             Partitions = Partitions,
             Writes = writes,

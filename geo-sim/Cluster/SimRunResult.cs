@@ -31,6 +31,9 @@ public sealed record SimRunResult
 
     public required int LeaderCrashes { get; init; }
 
+    /// <summary>Elections won after the first one: crashes and partitions that deposed a leader.</summary>
+    public required long LeaderChanges { get; init; }
+
     public required int Crashes { get; init; }
 
     public required int Partitions { get; init; }

@@ -46,6 +46,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     private const long UnknownRevision = -1;
     private const int MaxReportedPerKey = 5;
 
+    public static int DebugCount;
     private readonly StateCache _cache = new();
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<string> _values = [];
@@ -274,7 +275,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
         Array.Sort(events);
 
-        // Answered-op event list: node 0 = head, 1..2C = events, 2C+1 = tail.
+        // Answered-op event list: node 0 = head, 1..2C = events in time order, 2C+1 = tail.
         int tail = (2 * c) + 1;
         var next = new int[tail + 1];
         var prev = new int[tail + 1];
@@ -283,17 +284,22 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         var nodeRank = new int[tail + 1];
         var callNode = new int[c];
         var returnNode = new int[c];
+        var callRank = new int[n];
 
         // Unanswered-write side list: node 0 = head, k+1 = op C+k, P+1 = tail.
         int pTail = pending + 1;
         var pNext = new int[pTail + 1];
         var pPrev = new int[pTail + 1];
-        var pRank = new int[pTail + 1];
 
         int node = 0;
         for (int rank = 0; rank < events.Length; rank++)
         {
             (_, int kind, int op) = events[rank];
+            if (kind == 0)
+            {
+                callRank[op] = rank;
+            }
+
             if (op < c)
             {
                 node++;
@@ -308,10 +314,6 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                 {
                     returnNode[op] = node;
                 }
-            }
-            else
-            {
-                pRank[op - c + 1] = rank;
             }
         }
 
@@ -333,25 +335,20 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         _highCount = 0;
         _keyBuffer = new ulong[(strict ? 3 : 1) + 1 + _bits.Length];
         _cache.Reset();
-        RankAnsweredWrites();
+        ComputeOrderHints();
 
-        // Stack of linearized operations: the node taken, the state before it, and whether it was a
-        // forced read (see TakeEagerRead) whose failure means its whole level failed.
-        var stackNode = new int[n];
-        var stackPending = new bool[n];
+        // Stack of linearized operations and the state before each. A forced frame is an eager read
+        // (see TakeEagerRead): when it fails, the level it was taken at fails as a whole.
+        var stackOp = new int[n];
         var stackForced = new bool[n];
         var stackState = new ModelState[n];
-        var stackReturn = new int[n];
         int depth = 0;
 
         var state = new ModelState { Value = Absent, Rev = 0, Floor = 0 };
         int remaining = c;
         bool freshLevel = true;
-        bool inPendingPhase = false;
         long lastHint = long.MinValue;
-        int lastNode = -1;
-        int pCursor = 0;
-        int blockingReturn = 0;
+        int lastRank = -1;
 
         int bestDepth = -1;
         int bestBlockingOp = -1;
@@ -361,154 +358,137 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         while (remaining > 0)
         {
             bool exhausted = false;
+            int firstReturn = next[0];
+            while (nodeIsCall[firstReturn])
+            {
+                firstReturn = next[firstReturn];
+            }
+
             if (freshLevel)
             {
-                // Eager reads: an operation that is valid here and leaves the state unchanged can always be
-                // moved to this point of any linearization that exists from here, so it is taken without
-                // branching. This removes the 2^k orders of k concurrent reads of one value.
+                // Eager reads: an answered observation that holds here without changing the state can be moved
+                // to this point of any linearization that exists from here, so it is taken without branching.
+                // This removes the 2^k orders of k concurrent reads of one value.
                 freshLevel = false;
-                int eagerNode = next[0];
+                lastHint = long.MinValue;
+                lastRank = -1;
                 StepResult eager = StepResult.Rejected;
-                for (; nodeIsCall[eagerNode]; eagerNode = next[eagerNode])
+                int eagerOp = -1;
+                for (int scan = next[0]; scan != firstReturn && eager == StepResult.Rejected; scan = next[scan])
                 {
-                    eager = TakeEagerRead(state, nodeOp[eagerNode]);
-                    if (eager != StepResult.Rejected)
-                    {
-                        break;
-                    }
+                    eagerOp = nodeOp[scan];
+                    eager = TakeEagerRead(state, eagerOp);
                 }
 
                 switch (eager)
                 {
                     case StepResult.Taken:
-                        int op = nodeOp[eagerNode];
-                        stackNode[depth] = eagerNode;
-                        stackPending[depth] = false;
+                        stackOp[depth] = eagerOp;
                         stackForced[depth] = true;
                         stackState[depth] = state;
                         depth++;
                         remaining--;
-                        Unlink(next, prev, eagerNode);
-                        Unlink(next, prev, returnNode[op]);
+                        Unlink(next, prev, callNode[eagerOp]);
+                        Unlink(next, prev, returnNode[eagerOp]);
                         freshLevel = true;
                         continue;
                     case StepResult.BoundHit:
                         return Unknown();
                     case StepResult.Seen:
-                        // The forced successor was already explored and failed, so this level fails too.
-                        blockingReturn = eagerNode;
-                        while (nodeIsCall[blockingReturn])
-                        {
-                            blockingReturn = next[blockingReturn];
-                        }
-
+                        // The forced successor was explored before and failed, so this level fails too.
                         exhausted = true;
-                        break;
-                    default:
-                        lastHint = long.MinValue;
-                        lastNode = -1;
-                        inPendingPhase = false;
                         break;
                 }
             }
 
-            if (!exhausted && !inPendingPhase)
+            if (!exhausted)
             {
-                // Candidates are the calls before the first return, tried in (hint, position) order.
+                // Candidates: answered calls before the first pending return, and unanswered writes invoked
+                // before it, tried in (hint, call rank) order so that backtracking can resume after the last one.
                 int candidate = -1;
                 long candidateHint = 0;
-                int scan = next[0];
-                for (; nodeIsCall[scan]; scan = next[scan])
+                int candidateRank = 0;
+                for (int scan = next[0]; scan != firstReturn; scan = next[scan])
                 {
-                    long h = _hint[nodeOp[scan]];
-                    if (h < lastHint || (h == lastHint && scan <= lastNode))
+                    Consider(nodeOp[scan]);
+                }
+
+                for (int k = pNext[0]; k != pTail && callRank[c + k - 1] < nodeRank[firstReturn]; k = pNext[k])
+                {
+                    Consider(c + k - 1);
+                }
+
+                void Consider(int op)
+                {
+                    long h = _hint[op];
+                    int r = callRank[op];
+                    if (h < lastHint || (h == lastHint && r <= lastRank))
                     {
-                        continue;
+                        return;
                     }
 
-                    if (candidate < 0 || h < candidateHint || (h == candidateHint && scan < candidate))
+                    if (candidate < 0 || h < candidateHint || (h == candidateHint && r < candidateRank))
                     {
-                        candidate = scan;
+                        candidate = op;
                         candidateHint = h;
+                        candidateRank = r;
                     }
                 }
 
                 if (candidate >= 0)
                 {
-                    int op = nodeOp[candidate];
-                    switch (TryLinearize(state, op, depth, stackPending, stackState, out ModelState after))
+                    switch (TryLinearize(state, candidate, depth, stackOp, stackState, out ModelState after))
                     {
                         case StepResult.Taken:
-                            stackNode[depth] = candidate;
-                            stackPending[depth] = false;
+                            stackOp[depth] = candidate;
                             stackForced[depth] = false;
                             stackState[depth] = state;
                             state = after;
                             depth++;
-                            remaining--;
-                            if (_writeRank[op] >= 0)
+                            if (candidate < c)
                             {
-                                _writesDone++;
+                                remaining--;
+                                if (_writeRank[candidate] >= 0)
+                                {
+                                    _writesDone++;
+                                }
+
+                                Unlink(next, prev, callNode[candidate]);
+                                Unlink(next, prev, returnNode[candidate]);
+                            }
+                            else
+                            {
+                                Unlink(pNext, pPrev, candidate - c + 1);
                             }
 
-                            Unlink(next, prev, candidate);
-                            Unlink(next, prev, returnNode[op]);
                             freshLevel = true;
                             continue;
                         case StepResult.BoundHit:
                             return Unknown();
                         default:
                             lastHint = candidateHint;
-                            lastNode = candidate;
+                            lastRank = candidateRank;
                             continue;
                     }
                 }
-
-                // The earliest pending return: its op must be linearized before anything later is.
-                // Try unanswered writes invoked before it, then give up on this prefix.
-                blockingReturn = scan;
-                inPendingPhase = true;
-                pCursor = pNext[0];
             }
 
-            if (!exhausted && pCursor != pTail && pRank[pCursor] < nodeRank[blockingReturn])
-            {
-                int op = c + pCursor - 1;
-                switch (TryLinearize(state, op, depth, stackPending, stackState, out ModelState after))
-                {
-                    case StepResult.Taken:
-                        stackNode[depth] = pCursor;
-                        stackPending[depth] = true;
-                        stackForced[depth] = false;
-                        stackState[depth] = state;
-                        stackReturn[depth] = blockingReturn;
-                        state = after;
-                        depth++;
-                        Unlink(pNext, pPrev, pCursor);
-                        freshLevel = true;
-                        continue;
-                    case StepResult.BoundHit:
-                        return Unknown();
-                    default:
-                        pCursor = pNext[pCursor];
-                        continue;
-                }
-            }
-
-            // Every candidate failed: backtrack.
+            // Every candidate failed: the op of the first pending return cannot be explained. Backtrack.
             int linearizedAnswered = c - remaining;
+            if (DebugCount++ < 40 && Environment.GetEnvironmentVariable("CHK_DEBUG") is not null)
+            {
+                Console.WriteLine($"EXH depth={depth} answered={linearizedAnswered} states={_cache.Count} block={Describe.Op(_ops[nodeOp[firstReturn]])} state={DescribeState(state)} exhaustedBySeen={exhausted}");
+                for (int k = Math.Max(0, depth - 6); k < depth; k++) Console.WriteLine($"    {(stackForced[k] ? "F" : " ")} {Describe.Op(_ops[stackOp[k]])} hint={_hint[stackOp[k]]}");
+                for (int scan = next[0]; scan != firstReturn; scan = next[scan]) Console.WriteLine($"    cand {Describe.Op(_ops[nodeOp[scan]])} hint={_hint[nodeOp[scan]]}");
+                for (int k = pNext[0]; k != pTail && callRank[c + k - 1] < nodeRank[firstReturn]; k = pNext[k]) Console.WriteLine($"    pcand {Describe.Op(_ops[c+k-1])} hint={_hint[c+k-1]}");
+            }
+
             if (linearizedAnswered > bestDepth)
             {
                 bestDepth = linearizedAnswered;
-                bestBlockingOp = nodeOp[blockingReturn];
+                bestBlockingOp = nodeOp[firstReturn];
                 bestState = state;
-                int tailLength = Math.Min(depth, 3);
-                bestTail = new int[tailLength];
-                for (int k = 0; k < tailLength; k++)
-                {
-                    int s = depth - tailLength + k;
-                    bestTail[k] = stackPending[s] ? c + stackNode[s] - 1 : nodeOp[stackNode[s]];
-                }
+                bestTail = stackOp[Math.Max(0, depth - 3)..depth];
             }
 
             bool forced;
@@ -523,21 +503,12 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                 }
 
                 depth--;
+                int op = stackOp[depth];
                 forced = stackForced[depth];
                 state = stackState[depth];
-                int taken = stackNode[depth];
-                if (stackPending[depth])
+                ClearBit(op);
+                if (op < c)
                 {
-                    ClearBit(c + taken - 1);
-                    Relink(pNext, pPrev, taken);
-                    inPendingPhase = true;
-                    blockingReturn = stackReturn[depth];
-                    pCursor = pNext[taken];
-                }
-                else
-                {
-                    int op = nodeOp[taken];
-                    ClearBit(op);
                     remaining++;
                     if (_writeRank[op] >= 0)
                     {
@@ -545,11 +516,15 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     }
 
                     Relink(next, prev, returnNode[op]);
-                    Relink(next, prev, taken);
-                    inPendingPhase = false;
-                    lastHint = _hint[op];
-                    lastNode = taken;
+                    Relink(next, prev, callNode[op]);
                 }
+                else
+                {
+                    Relink(pNext, pPrev, op - c + 1);
+                }
+
+                lastHint = _hint[op];
+                lastRank = callRank[op];
             }
             while (forced);
         }
@@ -607,9 +582,9 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// because any other order fails later for sure.
     /// </remarks>
     private StepResult TryLinearize(
-        in ModelState state, int op, int depth, bool[] stackPending, ModelState[] stackState, out ModelState after)
+        in ModelState state, int op, int depth, int[] stackOp, ModelState[] stackState, out ModelState after)
     {
-        if (depth > 0 && stackPending[depth - 1] && OverwritesPending(op, stackState[depth - 1]))
+        if (depth > 0 && stackOp[depth - 1] >= _answered && OverwritesPending(op, stackState[depth - 1]))
         {
             after = state;
             return StepResult.Rejected;
@@ -734,7 +709,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         };
     }
 
-    private void RankAnsweredWrites()
+    private void ComputeOrderHints()
     {
         _writeRank = new int[_ops.Length];
         Array.Fill(_writeRank, -1);
@@ -759,17 +734,61 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             _writeRank[writes[k]] = k;
         }
 
-        // Search-order hints: where the answer's revisions place the op in the store's own order (writes at
+        // Search-order hints: where the answers' revisions place an op in the store's own order (writes at
         // 2*rev, observations just after the write they saw). Trying candidates in this order finds the real
         // linearization almost without backtracking when the revisions are right; when they are wrong or
-        // absent (all 0) the order falls back to invocation order, and completeness never depends on it.
-        _hint = new long[_answered];
+        // absent (all 0) the order falls back to invocation order. Completeness never depends on it.
+        _hint = new long[_ops.Length];
+        var answeredWrites = new HashSet<(int Value, long Rev)>();
         for (int i = 0; i < _answered; i++)
         {
             HistoryOperation op = _ops[i];
-            _hint[i] = _writeRank[i] >= 0 ? 2 * op.ModRevision
-                : op.Kind == OperationKind.Get && op.ReadValue is not null ? (2 * op.ModRevision) + 1
-                : (2 * op.HeaderRevision) + 1;
+            if (_writeRank[i] >= 0)
+            {
+                _hint[i] = 2 * op.ModRevision;
+                answeredWrites.Add((_value[i], op.ModRevision));
+            }
+            else
+            {
+                _hint[i] = op.Kind == OperationKind.Get && op.ReadValue is not null
+                    ? (2 * op.ModRevision) + 1
+                    : (2 * op.HeaderRevision) + 1;
+            }
+        }
+
+        // An unanswered write goes where a read saw its value at a revision no answered write of that value
+        // had: that read is almost certainly its observer. Unanswered ops nobody observed are tried last,
+        // which is what the plain just-in-time search does with them.
+        var unexplained = new Dictionary<int, List<(long Rev, long Seen)>>();
+        for (int i = 0; i < _answered; i++)
+        {
+            HistoryOperation op = _ops[i];
+            if (op.Kind == OperationKind.Get && op.ReadValue is not null && op.ModRevision > 0
+                && !answeredWrites.Contains((_read[i], op.ModRevision)))
+            {
+                if (!unexplained.TryGetValue(_read[i], out List<(long Rev, long Seen)>? list))
+                {
+                    list = [];
+                    unexplained.Add(_read[i], list);
+                }
+
+                list.Add((op.ModRevision, op.CompleteTime!.Value));
+            }
+        }
+
+        for (int i = _answered; i < _ops.Length; i++)
+        {
+            _hint[i] = long.MaxValue;
+            if (_ops[i].Kind != OperationKind.Delete && unexplained.TryGetValue(_value[i], out List<(long Rev, long Seen)>? seen))
+            {
+                foreach ((long rev, long at) in seen)
+                {
+                    if (at >= _ops[i].InvokeTime)
+                    {
+                        _hint[i] = Math.Min(_hint[i], 2 * rev);
+                    }
+                }
+            }
         }
     }
 

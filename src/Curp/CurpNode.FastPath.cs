@@ -76,7 +76,7 @@ public sealed partial class CurpNode
         }
         // The leader checks both its own pool (commands it accepted as a witness and that are not ordered yet) and its
         // uncommitted pool (ordered, not applied): a command that conflicts with either must wait for the order.
-        var conflict = !config.FastPath || pool.Conflicts(command) || uncommitted.Conflicts(command);
+        var conflict = !config.FastPath || !HoldsFastPathLease() || pool.Conflicts(command) || uncommitted.Conflicts(command);
         var entry = AppendAsLeader(new CommandPayload(command, request.From, request.FirstIncompleteSequence));
         if (conflict)
         {

@@ -22,11 +22,18 @@ public sealed partial class CurpNode
             return;
         }
         var readIndex = CommitIndex;
-        foreach (var entry in log.EntriesFrom(CommitIndex + 1))
+        if (request.WaitForAllWrites)
         {
-            if (entry.Payload is CommandPayload payload && CommandConflicts.Conflict(payload.Command, request.Command))
+            readIndex = log.LastIndex;
+        }
+        else
+        {
+            foreach (var entry in log.EntriesFrom(CommitIndex + 1))
             {
-                readIndex = entry.Index;
+                if (entry.Payload is CommandPayload payload && CommandConflicts.Conflict(payload.Command, request.Command))
+                {
+                    readIndex = entry.Index;
+                }
             }
         }
         // Every read waits for a fresh round of heartbeats proving this member still leads (one round serves all the

@@ -35,6 +35,17 @@ public sealed partial class CurpNode
 
         /// <summary>When this follower last acknowledged or rejected anything (to spot a window of lost messages).</summary>
         public long LastProgressTick { get; set; }
+
+        /// <summary>When this follower last answered anything in this term (for the fast-path lease).</summary>
+        public long LastHeardTick { get; set; }
+    }
+
+    /// <summary>True while a quorum (this leader included) has answered within the fast-path lease.</summary>
+    private bool HoldsFastPathLease()
+    {
+        var leaseTicks = config.FastPathLeaseTicks > 0 ? config.FastPathLeaseTicks : Math.Max(1, config.ElectionTimeoutTicks / 2);
+        var heard = 1 + Members.Voters.Count(v => v != Id && progress.TryGetValue(v, out var p) && ticks - p.LastHeardTick <= leaseTicks);
+        return heard >= Members.Quorum.Majority;
     }
 
     /// <summary>Messages get lost: a follower whose window (or snapshot) has been outstanding for half an election
@@ -60,7 +71,7 @@ public sealed partial class CurpNode
         progress.Clear();
         foreach (var member in Members.All.Where(m => m != Id))
         {
-            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true, LastProgressTick = ticks };
+            progress[member] = new FollowerProgress { Next = log.LastIndex + 1, Probing = true, LastProgressTick = ticks, LastHeardTick = ticks };
         }
     }
 
@@ -293,6 +304,7 @@ public sealed partial class CurpNode
             return;
         }
         follower.RecentActive = true;
+        follower.LastHeardTick = ticks;
         if (response.ReadContext > follower.ReadContextAcked)
         {
             follower.ReadContextAcked = response.ReadContext;

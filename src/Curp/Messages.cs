@@ -108,8 +108,10 @@ public sealed record RegisterSessionRequest(ulong From, ulong To, ulong Nonce) :
 public sealed record RegisterSessionResponse(ulong From, ulong To, ulong Nonce, ulong ClientId, ulong LeaderHint, ProposeError Error)
     : Message(From, To);
 
-/// <summary>A linearizable read, served by the leader through ReadIndex.</summary>
-public sealed record ReadRequest(ulong From, ulong To, ICommand Command) : Message(From, To);
+/// <summary>A linearizable read, served by the leader through ReadIndex. By default it waits only for uncommitted
+/// writes it conflicts with (per-key linearizability); <see cref="WaitForAllWrites"/> (strict revisions) makes it wait
+/// for every write the leader has accepted, so its header revision is at least that of any write completed before it.</summary>
+public sealed record ReadRequest(ulong From, ulong To, ICommand Command, bool WaitForAllWrites = false) : Message(From, To);
 
 public sealed record ReadResponse(ulong From, ulong To, ProposeId Id, ulong LeaderHint, ICommandResult? Result, ProposeError Error)
     : Message(From, To);

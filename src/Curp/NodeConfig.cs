@@ -23,6 +23,11 @@ public sealed record NodeConfig
     /// <summary>Off: every command is ordered by the leader and completes at commit (Raft, the etcd baseline).</summary>
     public bool FastPath { get; init; } = true;
 
+    /// <summary>The leader answers speculatively only while a quorum has acknowledged it within this many ticks (0: half
+    /// an election timeout). A leader cut off from its followers would otherwise keep answering fast until deposed, and
+    /// every such answer is re-sequenced by the next leader's recovery.</summary>
+    public int FastPathLeaseTicks { get; init; }
+
     public int MaxEntriesPerAppend { get; init; } = 256;
 
     /// <summary>Append messages in flight to one follower before the leader waits for acknowledgements.</summary>

@@ -145,7 +145,7 @@ public sealed class Proposer
             return false;
         }
         reads[command.Id] = new InflightRead(command) { SentTick = ticks };
-        outbox.Add(new ReadRequest(NodeId, PickLeader(), command));
+        outbox.Add(new ReadRequest(NodeId, PickLeader(), command, config.Strict));
         return true;
     }
 
@@ -176,7 +176,7 @@ public sealed class Proposer
             }
             read.SentTick = ticks;
             LeaderHint = 0;
-            outbox.Add(new ReadRequest(NodeId, PickLeader(), read.Command));
+            outbox.Add(new ReadRequest(NodeId, PickLeader(), read.Command, config.Strict));
         }
     }
 
@@ -353,7 +353,7 @@ public sealed class Proposer
             {
                 // Redirect at once; without a hint, wait for the retry timer instead of circling a leaderless cluster.
                 read.SentTick = ticks;
-                outbox.Add(new ReadRequest(NodeId, response.LeaderHint, read.Command));
+                outbox.Add(new ReadRequest(NodeId, response.LeaderHint, read.Command, config.Strict));
             }
             return;
         }
