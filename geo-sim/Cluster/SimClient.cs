@@ -48,16 +48,28 @@ public sealed class SimClient
             return;
         }
         var hot = random.Chance(conflictRatio);
-        var key = hot ? "hot" : $"c{Index}/k{random.Next(8)}";
         var roll = random.NextDouble();
         var sequenceValue = $"v{Index}.{nextOperationId}";
         KvCommand command;
         if (roll < 0.1)
         {
-            command = new KvCommand(Proposer.NextReadId(), KvOperation.Get, key);
+            // Reads go to the hot key or to one of this client's earlier keys (possibly still uncommitted).
+            var readKey = hot || writtenKeys.Count == 0 ? "hot" : writtenKeys[random.Next(writtenKeys.Count)];
+            command = new KvCommand(Proposer.NextReadId(), KvOperation.Get, readKey);
             pending[command.Id] = new PendingOperation(nextOperationId++, command, nowMicros);
             Proposer.Read(command);
             return;
+        }
+        // A write that is not aimed at the hot key takes a key nobody has used: it conflicts with nothing, not even
+        // this client's own earlier writes that may still be uncommitted.
+        var key = hot ? "hot" : $"c{Index}/k{nextOperationId}";
+        if (!hot)
+        {
+            writtenKeys.Add(key);
+            if (writtenKeys.Count > 64)
+            {
+                writtenKeys.RemoveAt(0);
+            }
         }
         var id = Proposer.NextId();
         command = roll switch
@@ -111,6 +123,7 @@ public sealed class SimClient
     }
 
     private readonly Dictionary<string, string?> lastValues = [];
+    private readonly List<string> writtenKeys = [];
 
     private string? LastValueSeen(string key) => lastValues.GetValueOrDefault(key);
 }

@@ -80,6 +80,10 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     private int _writesDone;
     private long[] _hint = [];
 
+    // For an unanswered op: the previous unanswered op (in call order) with the same kind, value and
+    // expected value, or -1. Such ops are interchangeable, so they are only used in call order.
+    private int[] _previousIdentical = [];
+
     // Linearized set.
     private ulong[] _bits = [];
     private int _answeredWords;
@@ -576,29 +580,52 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// bit stays set and <paramref name="after"/> is the new state; otherwise the linearized set is unchanged.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// Unanswered writes that never took effect stay candidates for the rest of the key's history, and
-    /// without pruning every dead end would try every subset of them before backtracking. The dominance
-    /// rule of <see cref="OverwritesPending"/> removes that. In Strict, answered writes go in revision order,
-    /// because any other order fails later for sure.
+    /// without pruning every dead end would try every subset and order of them before backtracking.
+    /// Three rules remove that; each discards only linearizations for which one using fewer unanswered ops
+    /// is explored anyway, so a linearization with the fewest unanswered ops always survives (which is also
+    /// why these path-dependent rules can share the memo, whose key does not record the path):
+    /// </para>
+    /// <list type="bullet">
+    /// <item>Identical unanswered ops are interchangeable; they are used in call order only.</item>
+    /// <item>
+    /// After an unanswered op U taken from state s0 into s1, the next op X (giving s2) must need U: it is
+    /// rejected if X alone from s0 reaches a state at least as permissive as s2 (X is a candidate at s0 too,
+    /// since U was chosen among the same candidates), if X is unanswered and s1 is at least as permissive
+    /// as s2 (X is pointless), or if s0 is (both are pointless).
+    /// </item>
+    /// <item>In Strict, answered writes go in revision order, because any other order fails later for sure.</item>
+    /// </list>
     /// </remarks>
     private StepResult TryLinearize(
         in ModelState state, int op, int depth, int[] stackOp, ModelState[] stackState, out ModelState after)
     {
-        if (depth > 0 && stackOp[depth - 1] >= _answered && OverwritesPending(op, stackState[depth - 1]))
+        after = state;
+        if (op >= _answered && _previousIdentical[op] >= 0 && !IsSet(_previousIdentical[op]))
         {
-            after = state;
             return StepResult.Rejected;
         }
 
         if (strict && _writeRank[op] >= 0 && _writeRank[op] != _writesDone)
         {
-            after = state;
             return StepResult.Rejected;
         }
 
         if (!Step(state, op, out after))
         {
             return StepResult.Rejected;
+        }
+
+        if (depth > 0 && stackOp[depth - 1] >= _answered)
+        {
+            ModelState beforeU = stackState[depth - 1];
+            if (Dominates(beforeU, after)
+                || (op >= _answered && Dominates(state, after))
+                || (Step(beforeU, op, out ModelState alone) && Dominates(alone, after)))
+            {
+                return StepResult.Rejected;
+            }
         }
 
         SetBit(op);
@@ -615,6 +642,16 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
         return StepResult.Taken;
     }
+
+    /// <summary>
+    /// True if every sequence of operations valid from <paramref name="b"/> is valid from <paramref name="a"/>
+    /// (and leads to states related the same way): same value, a revision floor no higher, and a mod revision
+    /// that is either the same or still unknown (a read can pin an unknown one to anything at or above the floor).
+    /// </summary>
+    private static bool Dominates(in ModelState a, in ModelState b) =>
+        a.Value == b.Value
+        && a.Floor <= b.Floor
+        && (a.Rev == b.Rev || (a.Rev == UnknownRevision && (b.Rev == UnknownRevision || b.Rev >= a.Floor)));
 
     /// <summary>
     /// The sequential specification. Unanswered operations take their effect without any observation
@@ -689,28 +726,22 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         }
     }
 
-    /// <summary>
-    /// True if <paramref name="op"/>, placed right after an unanswered op U taken from <paramref name="beforeU"/>,
-    /// would erase every trace of U: a Put, an unanswered Delete, or an answered Delete when the key was already
-    /// present before U. Then "op without U" reaches the same value with fewer ops used and a lower revision
-    /// floor, and it is itself a candidate at the same point (U was only tried after every answered candidate),
-    /// so nothing is lost by requiring the op after an unanswered one to observe it. Linearizations that use
-    /// the fewest unanswered ops never contain such a pair, which is also why this path-dependent rule is
-    /// compatible with the memo.
-    /// </summary>
-    private bool OverwritesPending(int op, in ModelState beforeU)
-    {
-        HistoryOperation o = _ops[op];
-        return o.Kind switch
-        {
-            OperationKind.Put => true,
-            OperationKind.Delete => op >= _answered || (o.Succeeded && beforeU.Value != Absent),
-            _ => false,
-        };
-    }
-
     private void ComputeOrderHints()
     {
+        _previousIdentical = new int[_ops.Length];
+        Array.Fill(_previousIdentical, -1);
+        var lastIdentical = new Dictionary<(OperationKind Kind, int Value, int Expected), int>();
+        for (int i = _answered; i < _ops.Length; i++)
+        {
+            var identity = (_ops[i].Kind, _value[i], _expected[i]);
+            if (lastIdentical.TryGetValue(identity, out int previous))
+            {
+                _previousIdentical[i] = previous;
+            }
+
+            lastIdentical[identity] = i;
+        }
+
         _writeRank = new int[_ops.Length];
         Array.Fill(_writeRank, -1);
         _writesDone = 0;
@@ -842,6 +873,17 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         }
 
         return buffer.AsSpan(0, length);
+    }
+
+    private bool IsSet(int op)
+    {
+        if (op >= _answered)
+        {
+            int k = op - _answered;
+            return (_bits[_answeredWords + (k >> 6)] & (1UL << (k & 63))) != 0;
+        }
+
+        return (_bits[op >> 6] & (1UL << (op & 63))) != 0;
     }
 
     private void SetBit(int op)
