@@ -592,8 +592,8 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// <item>
     /// After an unanswered op U taken from state s0 into s1, the next op X (giving s2) must need U: it is
     /// rejected if X alone from s0 reaches a state at least as permissive as s2 (X is a candidate at s0 too,
-    /// since U was chosen among the same candidates), if X is unanswered and s1 is at least as permissive
-    /// as s2 (X is pointless), or if s0 is (both are pointless).
+    /// since U was chosen among the same candidates), or if X is unanswered and s1 or s0 is at least as
+    /// permissive as s2 (X, or both, are pointless).
     /// </item>
     /// <item>In Strict, answered writes go in revision order, because any other order fails later for sure.</item>
     /// </list>
@@ -620,8 +620,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         if (depth > 0 && stackOp[depth - 1] >= _answered)
         {
             ModelState beforeU = stackState[depth - 1];
-            if (Dominates(beforeU, after)
-                || (op >= _answered && Dominates(state, after))
+            if ((op >= _answered && (Dominates(state, after) || Dominates(beforeU, after)))
                 || (Step(beforeU, op, out ModelState alone) && Dominates(alone, after)))
             {
                 return StepResult.Rejected;

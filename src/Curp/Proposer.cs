@@ -118,8 +118,9 @@ public sealed class Proposer
         return new ProposeId(ClientId, nextSequence++);
     }
 
-    /// <summary>An id for a read (reads are not deduplicated; the id only matches the answer).</summary>
-    public ProposeId NextReadId() => new(ClientId, nextReadSequence++);
+    /// <summary>An id for a read. Reads are not deduplicated and belong to no session: client id 0 keeps their ids apart
+    /// from every write's; the id only matches the answer to the question.</summary>
+    public ProposeId NextReadId() => new(0, nextReadSequence++);
 
     /// <summary>Sends a write to every member. Returns false when the in-flight bound is reached.</summary>
     public bool Propose(ICommand command)
