@@ -25,18 +25,14 @@ namespace CurpStore.GeoSim;
 /// </remarks>
 public static class QuorumFloor
 {
-    /// <summary>Failures tolerated by an n-member cluster: (n-1)/2.</summary>
-    public static int FaultTolerance(int clusterSize) => (RequireOdd(clusterSize) - 1) / 2;
+    /// <summary>Failures tolerated by an n-member cluster: (n-1)/2 (the core's <see cref="Curp.Quorum"/>).</summary>
+    public static int FaultTolerance(int clusterSize) => new Curp.Quorum(RequireOdd(clusterSize)).FaultsTolerated;
 
     /// <summary>Majority quorum: f + 1.</summary>
-    public static int Quorum(int clusterSize) => FaultTolerance(clusterSize) + 1;
+    public static int Quorum(int clusterSize) => new Curp.Quorum(RequireOdd(clusterSize)).Majority;
 
     /// <summary>CURP superquorum: f + ceil(f/2) + 1.</summary>
-    public static int SuperQuorum(int clusterSize)
-    {
-        int f = FaultTolerance(clusterSize);
-        return f + ((f + 1) / 2) + 1;
-    }
+    public static int SuperQuorum(int clusterSize) => new Curp.Quorum(RequireOdd(clusterSize)).SuperQuorum;
 
     /// <summary>Floors for the topology's own placement and preferred leader region.</summary>
     public static QuorumFloorResult Compute(Topology topology, int clusterSize, string clientRegion)

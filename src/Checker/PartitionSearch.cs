@@ -346,7 +346,13 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         var stackOp = new int[n];
         var stackForced = new bool[n];
         var stackState = new ModelState[n];
+        var stackProgress = new long[n];
         int depth = 0;
+
+        // Highest hint among linearized answered writes: how far along the store's own order the prefix is.
+        // An unanswered write whose hint lies behind it is no longer a good guess and is tried last.
+        long progress = long.MinValue;
+        long EffectiveHint(int op) => op >= c && _hint[op] < progress ? long.MaxValue : _hint[op];
 
         var state = new ModelState { Value = Absent, Rev = 0, Floor = 0 };
         int remaining = c;
@@ -390,6 +396,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                         stackOp[depth] = eagerOp;
                         stackForced[depth] = true;
                         stackState[depth] = state;
+                        stackProgress[depth] = progress;
                         depth++;
                         remaining--;
                         Unlink(next, prev, callNode[eagerOp]);
@@ -424,7 +431,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
                 void Consider(int op)
                 {
-                    long h = _hint[op];
+                    long h = EffectiveHint(op);
                     int r = callRank[op];
                     if (h < lastHint || (h == lastHint && r <= lastRank))
                     {
@@ -447,6 +454,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                             stackOp[depth] = candidate;
                             stackForced[depth] = false;
                             stackState[depth] = state;
+                            stackProgress[depth] = progress;
                             state = after;
                             depth++;
                             if (candidate < c)
@@ -455,6 +463,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                                 if (_writeRank[candidate] >= 0)
                                 {
                                     _writesDone++;
+                                    progress = Math.Max(progress, _hint[candidate]);
                                 }
 
                                 Unlink(next, prev, callNode[candidate]);
@@ -510,6 +519,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                 int op = stackOp[depth];
                 forced = stackForced[depth];
                 state = stackState[depth];
+                progress = stackProgress[depth];
                 ClearBit(op);
                 if (op < c)
                 {
@@ -527,7 +537,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     Relink(pNext, pPrev, op - c + 1);
                 }
 
-                lastHint = _hint[op];
+                lastHint = EffectiveHint(op);
                 lastRank = callRank[op];
             }
             while (forced);
