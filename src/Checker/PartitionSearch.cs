@@ -446,6 +446,11 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     }
                 }
 
+                if (candidate >= 0 && Environment.GetEnvironmentVariable("CHK_TRACE") is string tr && _hint[candidate] >= long.Parse(tr.Split(',')[0]) && _hint[candidate] <= long.Parse(tr.Split(',')[1]) && DebugCount++ < 200)
+                {
+                    Console.WriteLine($"TRY depth={depth} {Describe.Op(_ops[candidate])} hint={EffectiveHint(candidate)} state={DescribeState(state)} first={Describe.Op(_ops[nodeOp[firstReturn]])}");
+                }
+
                 if (candidate >= 0)
                 {
                     switch (TryLinearize(state, candidate, depth, stackOp, stackState, out ModelState after))
@@ -779,14 +784,12 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         // linearization almost without backtracking when the revisions are right; when they are wrong or
         // absent (all 0) the order falls back to invocation order. Completeness never depends on it.
         _hint = new long[_ops.Length];
-        var answeredWrites = new HashSet<(int Value, long Rev)>();
         for (int i = 0; i < _answered; i++)
         {
             HistoryOperation op = _ops[i];
             if (_writeRank[i] >= 0)
             {
                 _hint[i] = 2 * op.ModRevision;
-                answeredWrites.Add((_value[i], op.ModRevision));
             }
             else
             {
@@ -796,41 +799,77 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             }
         }
 
-        // An unanswered write goes where a read saw its value at a revision no answered write of that value
-        // had: that read is almost certainly its observer. Unanswered ops nobody observed are tried last,
-        // which is what the plain just-in-time search does with them.
-        var unexplained = new Dictionary<int, List<(long Rev, long Seen)>>();
-        for (int i = 0; i < _answered; i++)
-        {
-            HistoryOperation op = _ops[i];
-            if (op.Kind == OperationKind.Get && op.ReadValue is not null && op.ModRevision > 0
-                && !answeredWrites.Contains((_read[i], op.ModRevision)))
-            {
-                if (!unexplained.TryGetValue(_read[i], out List<(long Rev, long Seen)>? list))
-                {
-                    list = [];
-                    unexplained.Add(_read[i], list);
-                }
-
-                list.Add((op.ModRevision, op.CompleteTime!.Value));
-            }
-        }
-
+        // Unanswered ops: replay the answered ops in hint order against the model, and wherever an answer
+        // cannot hold in the replayed state, slot in (just before it) the most recently invoked unused
+        // unanswered op that would make it hold. This is usually exactly the write whose answer was lost.
+        // Unanswered ops the replay never needed are tried last, as the plain just-in-time search does.
         for (int i = _answered; i < _ops.Length; i++)
         {
             _hint[i] = long.MaxValue;
-            if (_ops[i].Kind != OperationKind.Delete && unexplained.TryGetValue(_value[i], out List<(long Rev, long Seen)>? seen))
+        }
+
+        var order = new int[_answered];
+        for (int i = 0; i < _answered; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => _hint[a] != _hint[b] ? _hint[a].CompareTo(_hint[b]) : a.CompareTo(b));
+        int replayed = Absent;
+        foreach (int i in order)
+        {
+            if (!Holds(i, replayed))
             {
-                foreach ((long rev, long at) in seen)
+                int fix = -1;
+                for (int p = _answered; p < _ops.Length; p++)
                 {
-                    if (at >= _ops[i].InvokeTime)
+                    if (_hint[p] == long.MaxValue && _ops[p].InvokeTime <= _ops[i].CompleteTime!.Value
+                        && ReplayEffect(p, replayed) is int v && v != replayed && Holds(i, v)
+                        && (fix < 0 || _ops[p].InvokeTime >= _ops[fix].InvokeTime))
                     {
-                        _hint[i] = Math.Min(_hint[i], 2 * rev);
+                        fix = p;
                     }
                 }
+
+                if (fix >= 0)
+                {
+                    _hint[fix] = _hint[i] - 1;
+                    replayed = ReplayEffect(fix, replayed)!.Value;
+                }
             }
+
+            replayed = _ops[i].Kind switch
+            {
+                OperationKind.Get => _read[i],
+                OperationKind.Put => _value[i],
+                OperationKind.Delete => Absent,
+                OperationKind.CompareAndSwap when _ops[i].Succeeded => _value[i],
+                _ => replayed,
+            };
         }
     }
+
+    /// <summary>Whether the answer of answered op <paramref name="op"/> holds when the key has <paramref name="value"/>.</summary>
+    private bool Holds(int op, int value)
+    {
+        HistoryOperation o = _ops[op];
+        return o.Kind switch
+        {
+            OperationKind.Get => _read[op] == value,
+            OperationKind.Delete => o.Succeeded == (value != Absent),
+            OperationKind.CompareAndSwap => o.Succeeded == (value == _expected[op]),
+            _ => true,
+        };
+    }
+
+    /// <summary>The value unanswered op <paramref name="op"/> leaves if it takes effect on <paramref name="value"/>; null if it cannot.</summary>
+    private int? ReplayEffect(int op, int value) => _ops[op].Kind switch
+    {
+        OperationKind.Put => _value[op],
+        OperationKind.CompareAndSwap when value == _expected[op] => _value[op],
+        OperationKind.Delete when value != Absent => Absent,
+        _ => null,
+    };
 
     private bool Write(ModelState s, int value, bool answered, long revision, out ModelState after)
     {
