@@ -35,7 +35,7 @@ public static class SimOptionsParser
           --mode curp|raft         write path (default curp)
           --json                   print the report as JSON
           --leader-region NAME     preferred leader region (default: the topology's leader_region)
-          --strict                 check strict linearizability (default: effects only)
+          --strict                 strict revisions: a write is answered once its log position is final; checked against the strict model
           --sweep N                run N consecutive seeds starting at --seed, 1..1000000
           --help, -h               print this text
         """;

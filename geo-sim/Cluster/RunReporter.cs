@@ -49,6 +49,7 @@ public static class RunReporter
         checks["partitions"] = result.Partitions;
         checks["converged"] = result.Converged ? 1 : 0;
         checks["recovered_commands"] = result.Members.Sum(m => m.Counters.RecoveredCommands);
+        checks["snapshots_installed"] = result.Members.Sum(m => m.Counters.SnapshotsInstalled);
         checks["leader_elections"] = result.Members.Sum(m => m.Counters.LeaderElected);
         checks["leader_changes"] = result.LeaderChanges;
         checks["messages_delivered"] = result.MessagesDelivered;

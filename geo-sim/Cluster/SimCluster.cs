@@ -52,7 +52,7 @@ public sealed class SimCluster
                 SessionIdleTicks = 100_000,
                 FastPath = fastPath,
                 MaxEntriesPerAppend = 128,
-                RetainEntriesAfterSnapshot = 200,
+                RetainEntriesAfterSnapshot = 20,
             };
             var host = new MemberHost(config, membership, placement[i], OnReady);
             members.Add(host);
@@ -179,7 +179,7 @@ public sealed class SimCluster
         }
         if (worstMoment)
         {
-            nextWorstMomentCrashMicros = scheduler.Now + 2_000_000;
+            nextWorstMomentCrashMicros = scheduler.Now + 8_000_000;
             CrashMember(host, restartAfterMicros: 300_000 + faultRandom.Next(1_500_000));
             return;
         }
@@ -239,14 +239,16 @@ public sealed class SimCluster
             if (up.Count > 0)
             {
                 var victim = leader is not null && faultRandom.Chance(0.5) ? leader : up[faultRandom.Next(up.Count)];
-                CrashMember(victim, restartAfterMicros: 500_000 + faultRandom.Next(3_000_000));
+                CrashMember(victim, restartAfterMicros: 300_000 + faultRandom.Next(2_500_000));
             }
         }
         else
         {
             StartPartition();
         }
-        scheduler.ScheduleAfter(1_000_000 + faultRandom.Next(3_000_000), ScheduleNextFault);
+        // Faults every 2 to 6 s: with 1 to 2 s elections, closer faults would leave the cluster leaderless most of the
+        // time and the run would test little but waiting.
+        scheduler.ScheduleAfter(2_000_000 + faultRandom.Next(4_000_000), ScheduleNextFault);
     }
 
     private void CrashMember(MemberHost member, long restartAfterMicros)
@@ -367,7 +369,7 @@ public sealed class SimCluster
             Converged = converged,
             ConvergenceDetail = converged ? "" : string.Join("; ", members.Select(m =>
                 $"member {m.Id} {(m.IsUp ? m.Node.Role.ToString() : "down")} term {m.Node.Term} applied {m.Node.AppliedIndex} commit {m.Node.CommitIndex} last {m.Node.LastIndex} pool {m.Node.PoolCount}"))
-                + $"; busy clients {clients.Count(c => !c.Idle)}",
+                + $"; busy clients {clients.Count(c => !c.Idle)}; leader's progress: {members.FirstOrDefault(m => m.IsUp && m.Node.IsLeader)?.Node.DescribeProgress()}",
             EffectsCheck = effects,
             StrictCheck = strict,
             DivergentReplicas = DivergentReplicas + (converged && digests > 1 ? 1 : 0),

@@ -15,7 +15,7 @@ internal sealed record PartitionOutcome(PartitionVerdict Verdict, long States, I
 /// <summary>
 /// Decides linearizability of the sub-history of one key against a single-register KV model
 /// (value, mod revision) using Wing &amp; Gong / Lowe's just-in-time linearization with memoization,
-/// the algorithm of the Go tool porcupine.
+/// the algorithm of the Go tool porcupine, plus pruning and ordering that keep hot keys tractable.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -24,15 +24,35 @@ internal sealed record PartitionOutcome(PartitionVerdict Verdict, long States, I
 /// strict <c>A.CompleteTime &lt; B.InvokeTime</c> real-time order). The search only ever linearizes an
 /// operation whose call precedes the earliest pending return, which is exactly the real-time constraint,
 /// and memoizes (set of linearized operations, model state) so that the many interleavings that reach
-/// the same configuration are explored once.
+/// the same configuration are explored once. A search succeeds once every answered operation is
+/// linearized: an unanswered write left over is one that never took effect, which is allowed.
 /// </para>
 /// <para>
-/// Unanswered writes have no return event. Rather than sitting in the event list (where the search would
-/// try them first at every step, although usually they are only needed to explain a later read), they
-/// live in a side list and are tried only after every answered candidate failed at the current return
-/// event. The candidate set per step is unchanged, so the search stays complete; only the order differs.
-/// A search succeeds once every answered operation is linearized: an unanswered write still pending then
-/// is one that never took effect, which is allowed.
+/// Plain porcupine explodes on a hot key with dozens of concurrent clients and some lost answers, so:
+/// </para>
+/// <list type="bullet">
+/// <item>
+/// Candidates are tried in the order the answers' revisions suggest (the store's own order), not in call
+/// order; with correct revisions the first path tried is the real one. Order never affects completeness.
+/// </item>
+/// <item>
+/// Reads (and failed deletes/compare-and-swaps) that hold in the current state are taken eagerly without
+/// branching: such an op can be moved to this point of any linearization from here.
+/// </item>
+/// <item>
+/// Unanswered writes live in a side list, get a position from a replay of the answered ops (where an answer
+/// needs a write nobody answered), and are otherwise tried last. Dominance rules (see
+/// <see cref="TryLinearize"/>) stop the search from trying every subset of them at every dead end.
+/// </item>
+/// <item>In Strict, answered writes are linearized in revision order, which the model demands anyway.</item>
+/// <item>
+/// Effects-only first runs the (much more constrained) strict search, whose linearizations are valid
+/// effects-only linearizations too, and searches the effects-only model only if that finds none.
+/// </item>
+/// </list>
+/// <para>
+/// All of this leans on revisions being recorded: a hot key of a history without revisions, with dozens of
+/// concurrent clients, falls back to plain porcupine behaviour and may well end up <see cref="PartitionVerdict.Unknown"/>.
 /// </para>
 /// <para>
 /// The linearized set is a bitset with answered operations first in call order. Real-time order forces
@@ -46,7 +66,6 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     private const long UnknownRevision = -1;
     private const int MaxReportedPerKey = 5;
 
-    public static int DebugCount;
     private readonly StateCache _cache = new();
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<string> _values = [];
@@ -72,17 +91,23 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     private int[] _read = [];
     private int _answered;
 
-    // Strict only: rank of each answered write on this key by answered revision (-1 = not an answered write),
-    // and how many answered writes the current prefix holds. Revisions of a key's writes increase along its
+    // Rank of each answered write on this key by answered revision (-1 = not an answered write), and how many
+    // answered writes the current prefix holds. In Strict, revisions of a key's writes increase along its
     // linearization, so answered writes can only be linearized in rank order; this is implied by the bitset,
-    // so it needs no place in the memo key.
+    // so it needs no place in the memo key. Hints (search order, see ComputeOrderHints) exist in both models.
     private int[] _writeRank = [];
     private int _writesDone;
+    // The model the current pass searches (the effects-only check runs a strict pass first, see Run).
+    private bool _strictModel;
+    private int _budget;
+    private long[] _revisionByRank = [];
+    private readonly HashSet<long> _answeredRevisions = [];
     private long[] _hint = [];
 
     // For an unanswered op: the previous unanswered op (in call order) with the same kind, value and
     // expected value, or -1. Such ops are interchangeable, so they are only used in call order.
     private int[] _previousIdentical = [];
+    private readonly Dictionary<int, List<int>> _pendingCasByExpected = [];
 
     // Linearized set.
     private ulong[] _bits = [];
@@ -141,7 +166,24 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             return new PartitionOutcome(PartitionVerdict.Violation, 0, early);
         }
 
-        return Search();
+        if (strict)
+        {
+            return Search(strictModel: true, maxStates);
+        }
+
+        // Effects-only does not trust revisions, but they are nearly always right, and every linearization
+        // valid in the strict model is valid in the effects-only one. The strict search is far more
+        // constrained (writes in revision order, reads pinned to revisions), so try it first; only if it finds
+        // nothing, search the effects-only model itself, which alone may report a violation. The two passes
+        // share the per-key budget.
+        PartitionOutcome guided = Search(strictModel: true, Math.Max(1, maxStates / 2));
+        if (guided.Verdict == PartitionVerdict.Linearizable)
+        {
+            return guided;
+        }
+
+        PartitionOutcome full = Search(strictModel: false, (int)Math.Max(1, maxStates - guided.States));
+        return full with { States = guided.States + full.States };
     }
 
     private void Load(IReadOnlyList<HistoryOperation> history, List<int> answeredIdx, List<int> pendingIdx)
@@ -182,39 +224,77 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     }
 
     /// <summary>
-    /// Cheap necessary conditions: every value read was written by some write invoked before the read
-    /// returned (in Strict, by a write answered with the revision the read reports, or by an unanswered one).
-    /// A corrupted or invented value is the most common failure; catching it here names the exact read,
-    /// where the full search could only say that no linearization exists (and might first hit its bound).
+    /// Cheap necessary conditions checked before the search, because the most common failures (a corrupted,
+    /// invented or stale read) are caught here with a message naming the exact operations involved, where
+    /// the search could only say that no linearization exists, and on a long hot key might first hit its bound.
+    /// For every answered read of a value v:
+    /// <list type="bullet">
+    /// <item>some write of v was invoked before the read returned;</item>
+    /// <item>
+    /// not every such write was overwritten before the read began: if a write of v completed, then another
+    /// write of a different value ran entirely after it and before the read, that write of v cannot be the
+    /// one read; if that holds for all writes of v, the read is stale;
+    /// </item>
+    /// <item>in Strict, a write of v was answered with the revision the read reports, or one is unanswered.</item>
+    /// </list>
     /// </summary>
     private List<string> Precheck()
     {
         int n = _ops.Length;
-        var anyWriter = new long[_values.Count];
-        var pendingWriter = new long[_values.Count];
-        Array.Fill(anyWriter, long.MaxValue);
-        Array.Fill(pendingWriter, long.MaxValue);
+        var writers = new List<int>[_values.Count];
         var revWriter = new Dictionary<(int Value, long Rev), long>();
+        var overwrites = new List<int>();
         for (int i = 0; i < n; i++)
         {
             HistoryOperation op = _ops[i];
-            bool writes = op.Kind == OperationKind.Put
-                || (op.Kind == OperationKind.CompareAndSwap && (i >= _answered || op.Succeeded));
-            if (!writes)
+            bool answered = i < _answered;
+            bool changes = op.Kind == OperationKind.Put
+                || (op.Kind is OperationKind.CompareAndSwap or OperationKind.Delete && (!answered || op.Succeeded));
+            if (changes && answered)
+            {
+                overwrites.Add(i);
+            }
+
+            if (!changes || op.Kind == OperationKind.Delete)
             {
                 continue;
             }
 
             int v = _value[i];
-            anyWriter[v] = Math.Min(anyWriter[v], op.InvokeTime);
-            if (i >= _answered)
-            {
-                pendingWriter[v] = Math.Min(pendingWriter[v], op.InvokeTime);
-            }
-            else
+            (writers[v] ??= []).Add(i);
+            if (answered)
             {
                 var key = (v, op.ModRevision);
                 revWriter[key] = revWriter.TryGetValue(key, out long t) ? Math.Min(t, op.InvokeTime) : op.InvokeTime;
+            }
+        }
+
+        // Answered writes by invocation, with the earliest completion among those invoked after each point.
+        overwrites.Sort((a, b) => _ops[a].InvokeTime != _ops[b].InvokeTime ? _ops[a].InvokeTime.CompareTo(_ops[b].InvokeTime) : a.CompareTo(b));
+        var overwriteInvoke = new long[overwrites.Count];
+        var firstDoneAfter = new int[overwrites.Count + 1];
+        firstDoneAfter[overwrites.Count] = -1;
+        for (int k = overwrites.Count - 1; k >= 0; k--)
+        {
+            int op = overwrites[k];
+            overwriteInvoke[k] = _ops[op].InvokeTime;
+            int best = firstDoneAfter[k + 1];
+            firstDoneAfter[k] = best >= 0 && _ops[best].CompleteTime!.Value <= _ops[op].CompleteTime!.Value ? best : op;
+        }
+
+        // Writers of each value by invocation, with the latest completion so far (unanswered = never completes).
+        var writerInvoke = new long[_values.Count][];
+        var latestWriter = new int[_values.Count][];
+        for (int v = 0; v < _values.Count; v++)
+        {
+            List<int> list = writers[v] ?? [];
+            list.Sort((a, b) => _ops[a].InvokeTime != _ops[b].InvokeTime ? _ops[a].InvokeTime.CompareTo(_ops[b].InvokeTime) : a.CompareTo(b));
+            writerInvoke[v] = [.. list.Select(w => _ops[w].InvokeTime)];
+            latestWriter[v] = new int[list.Count];
+            for (int k = 0; k < list.Count; k++)
+            {
+                int prev = k > 0 ? latestWriter[v][k - 1] : -1;
+                latestWriter[v][k] = prev >= 0 && CompletedBy(prev) >= CompletedBy(list[k]) ? prev : list[k];
             }
         }
 
@@ -231,16 +311,29 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
             long returned = op.CompleteTime!.Value;
             string? problem = null;
-            if (anyWriter[v] > returned)
+            int count = UpperBound(writerInvoke[v], returned);
+            if (count == 0)
             {
                 problem = $"{Describe.Op(op)} read a value that no write invoked before it returned could have written.";
             }
-            else if (strict && pendingWriter[v] > returned
-                && !(revWriter.TryGetValue((v, op.ModRevision), out long t) && t <= returned))
+            else
             {
-                problem = string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"{Describe.Op(op)} reports mod_revision {op.ModRevision}, but no write of {Describe.Value(op.ReadValue)} invoked before it returned was answered with that revision (and none is unanswered): an answered write revision changed after the fact.");
+                // The writer of v that completed last is the one least likely to have been overwritten.
+                int last = latestWriter[v][count - 1];
+                int from = UpperBound(overwriteInvoke, CompletedBy(last));
+                int overwrite = firstDoneAfter[from];
+                if (overwrite >= 0 && _ops[overwrite].CompleteTime!.Value < op.InvokeTime
+                    && (_ops[overwrite].Kind == OperationKind.Delete || _value[overwrite] != v))
+                {
+                    problem = $"{Describe.Op(op)} is a stale read: the last write of that value to complete, {Describe.Op(_ops[last])}, was followed by {Describe.Op(_ops[overwrite])}, which began after it completed and completed before the read began.";
+                }
+                else if (strict && !(revWriter.TryGetValue((v, op.ModRevision), out long t) && t <= returned)
+                    && !writers[v]!.Any(w => w >= _answered && _ops[w].InvokeTime <= returned))
+                {
+                    problem = string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{Describe.Op(op)} reports mod_revision {op.ModRevision}, but no write of {Describe.Value(op.ReadValue)} invoked before it returned was answered with that revision (and none is unanswered): an answered write revision changed after the fact.");
+                }
             }
 
             if (problem is not null && total++ < MaxReportedPerKey)
@@ -251,14 +344,38 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
         if (total > MaxReportedPerKey)
         {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"... and {total - MaxReportedPerKey} more reads of values that cannot have been written."));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"... and {total - MaxReportedPerKey} more reads that cannot be explained."));
         }
 
         return problems;
+
+        long CompletedBy(int op) => _ops[op].CompleteTime ?? long.MaxValue;
     }
 
-    private PartitionOutcome Search()
+    /// <summary>Number of elements of the ascending <paramref name="sorted"/> that are at most <paramref name="value"/>.</summary>
+    private static int UpperBound(long[] sorted, long value)
     {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] <= value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private PartitionOutcome Search(bool strictModel, int budget)
+    {
+        _strictModel = strictModel;
+        _budget = budget;
         int c = _answered;
         int n = _ops.Length;
         int pending = n - c;
@@ -337,9 +454,33 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         _bits = new ulong[_answeredWords + ((pending + 63) >> 6)];
         _fullPrefix = 0;
         _highCount = 0;
-        _keyBuffer = new ulong[(strict ? 3 : 1) + 1 + _bits.Length];
+        _keyBuffer = new ulong[(_strictModel ? 3 : 1) + 1 + _bits.Length];
         _cache.Reset();
         ComputeOrderHints();
+
+        // Unanswered ops that got a hint, sorted by (hint, call rank), for the first candidate tier.
+        int[] hinted = [.. Enumerable.Range(c, pending).Where(op => _hint[op] != long.MaxValue)];
+        Array.Sort(hinted, (a, b) => _hint[a] != _hint[b] ? _hint[a].CompareTo(_hint[b]) : callRank[a].CompareTo(callRank[b]));
+        int LowerBound(int[] sorted, long hint, int rank)
+        {
+            // First position whose (hint, call rank) is above (hint, rank).
+            int lo = 0, hi = sorted.Length;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                int op = sorted[mid];
+                if (_hint[op] < hint || (_hint[op] == hint && callRank[op] <= rank))
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            return lo;
+        }
 
         // Stack of linearized operations and the state before each. A forced frame is an eager read
         // (see TakeEagerRead): when it fails, the level it was taken at fails as a whole.
@@ -359,11 +500,13 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         bool freshLevel = true;
         long lastHint = long.MinValue;
         int lastRank = -1;
+        int lastOp = -1;
 
         int bestDepth = -1;
         int bestBlockingOp = -1;
         ModelState bestState = state;
         int[] bestTail = [];
+        int bestWritesDone = 0;
 
         while (remaining > 0)
         {
@@ -416,24 +559,58 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             {
                 // Candidates: answered calls before the first pending return, and unanswered writes invoked
                 // before it, tried in (hint, call rank) order so that backtracking can resume after the last one.
+                // Two tiers keep this cheap when many unanswered ops pile up: ops with a usable hint (answered
+                // ones in the window, hinted unanswered ones found by binary search), then the rest of the
+                // unanswered ops in call order, resuming from the last one tried.
                 int candidate = -1;
                 long candidateHint = 0;
                 int candidateRank = 0;
-                for (int scan = next[0]; scan != firstReturn; scan = next[scan])
+                int returnRank = nodeRank[firstReturn];
+                if (lastHint != long.MaxValue)
                 {
-                    Consider(nodeOp[scan]);
+                    for (int scan = next[0]; scan != firstReturn; scan = next[scan])
+                    {
+                        Consider(nodeOp[scan]);
+                    }
+
+                    long fromHint = Math.Max(lastHint, progress);
+                    int fromRank = lastHint >= progress ? lastRank : -1;
+                    for (int k = LowerBound(hinted, fromHint, fromRank); k < hinted.Length; k++)
+                    {
+                        int op = hinted[k];
+                        if (candidate >= 0 && (_hint[op] > candidateHint || (_hint[op] == candidateHint && callRank[op] > candidateRank)))
+                        {
+                            break;
+                        }
+
+                        if (!IsSet(op) && callRank[op] < returnRank)
+                        {
+                            Consider(op);
+                            break;
+                        }
+                    }
                 }
 
-                for (int k = pNext[0]; k != pTail && callRank[c + k - 1] < nodeRank[firstReturn]; k = pNext[k])
+                if (candidate < 0)
                 {
-                    Consider(c + k - 1);
+                    int k = lastHint == long.MaxValue ? pNext[lastOp - c + 1] : pNext[0];
+                    for (; k != pTail && callRank[c + k - 1] < returnRank; k = pNext[k])
+                    {
+                        if (EffectiveHint(c + k - 1) == long.MaxValue)
+                        {
+                            candidate = c + k - 1;
+                            candidateHint = long.MaxValue;
+                            candidateRank = callRank[candidate];
+                            break;
+                        }
+                    }
                 }
 
                 void Consider(int op)
                 {
                     long h = EffectiveHint(op);
                     int r = callRank[op];
-                    if (h < lastHint || (h == lastHint && r <= lastRank))
+                    if (h == long.MaxValue || h < lastHint || (h == lastHint && r <= lastRank))
                     {
                         return;
                     }
@@ -446,14 +623,24 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     }
                 }
 
-                if (candidate >= 0 && Environment.GetEnvironmentVariable("CHK_TRACE") is string tr && _hint[candidate] >= long.Parse(tr.Split(',')[0]) && _hint[candidate] <= long.Parse(tr.Split(',')[1]) && DebugCount++ < 200)
-                {
-                    Console.WriteLine($"TRY depth={depth} {Describe.Op(_ops[candidate])} hint={EffectiveHint(candidate)} state={DescribeState(state)} first={Describe.Op(_ops[nodeOp[firstReturn]])}");
-                }
-
                 if (candidate >= 0)
                 {
-                    switch (TryLinearize(state, candidate, depth, stackOp, stackState, out ModelState after))
+                    bool afterPending = depth > 0 && stackOp[depth - 1] >= c;
+                    ModelState beforeU = afterPending ? stackState[depth - 1] : state;
+                    ModelState after = state;
+                    StepResult result;
+                    if (candidate >= c && !afterPending
+                        && (!Admissible(state, candidate, false, state, out ModelState peek) || !HasFollower(state, peek, candidate, returnRank)))
+                    {
+                        // An unanswered op that nothing could directly follow is a dead end; skip it without a state.
+                        result = StepResult.Rejected;
+                    }
+                    else
+                    {
+                        result = TryLinearize(state, candidate, afterPending, beforeU, out after);
+                    }
+
+                    switch (result)
                     {
                         case StepResult.Taken:
                             stackOp[depth] = candidate;
@@ -486,6 +673,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                         default:
                             lastHint = candidateHint;
                             lastRank = candidateRank;
+                            lastOp = candidate;
                             continue;
                     }
                 }
@@ -493,20 +681,13 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
             // Every candidate failed: the op of the first pending return cannot be explained. Backtrack.
             int linearizedAnswered = c - remaining;
-            if (DebugCount++ < 40 && Environment.GetEnvironmentVariable("CHK_DEBUG") is not null)
-            {
-                Console.WriteLine($"EXH depth={depth} answered={linearizedAnswered} states={_cache.Count} block={Describe.Op(_ops[nodeOp[firstReturn]])} state={DescribeState(state)} exhaustedBySeen={exhausted}");
-                for (int k = Math.Max(0, depth - 6); k < depth; k++) Console.WriteLine($"    {(stackForced[k] ? "F" : " ")} {Describe.Op(_ops[stackOp[k]])} hint={_hint[stackOp[k]]}");
-                for (int scan = next[0]; scan != firstReturn; scan = next[scan]) Console.WriteLine($"    cand {Describe.Op(_ops[nodeOp[scan]])} hint={_hint[nodeOp[scan]]}");
-                for (int k = pNext[0]; k != pTail && callRank[c + k - 1] < nodeRank[firstReturn]; k = pNext[k]) Console.WriteLine($"    pcand {Describe.Op(_ops[c+k-1])} hint={_hint[c+k-1]}");
-            }
-
             if (linearizedAnswered > bestDepth)
             {
                 bestDepth = linearizedAnswered;
                 bestBlockingOp = nodeOp[firstReturn];
                 bestState = state;
                 bestTail = stackOp[Math.Max(0, depth - 3)..depth];
+                bestWritesDone = _writesDone;
             }
 
             bool forced;
@@ -517,7 +698,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     return new PartitionOutcome(
                         PartitionVerdict.Violation,
                         _cache.Count,
-                        [Explain(bestDepth, bestBlockingOp, bestState, bestTail)]);
+                        [Explain(bestDepth, bestBlockingOp, bestState, bestTail, bestWritesDone)]);
                 }
 
                 depth--;
@@ -544,11 +725,49 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
                 lastHint = EffectiveHint(op);
                 lastRank = callRank[op];
+                lastOp = op;
             }
             while (forced);
         }
 
         return new PartitionOutcome(PartitionVerdict.Linearizable, _cache.Count, []);
+
+        // Whether anything could be linearized right after unanswered op u (taken from s0 into s1): an eager
+        // read, an admissible answered candidate, or an unanswered compare-and-swap expecting u's value (by
+        // the rules of TryLinearize no other unanswered op may directly follow an unanswered one).
+        bool HasFollower(in ModelState s0, in ModelState s1, int u, int returnRank)
+        {
+            SetBit(u);
+            try
+            {
+                for (int scan = next[0]; nodeIsCall[scan]; scan = next[scan])
+                {
+                    int x = nodeOp[scan];
+                    if ((IsObservation(x) && Step(s1, x, out ModelState s2) && SameState(s1, s2))
+                        || Admissible(s1, x, true, s0, out _))
+                    {
+                        return true;
+                    }
+                }
+
+                if (_pendingCasByExpected.TryGetValue(s1.Value, out List<int>? cas))
+                {
+                    foreach (int x in cas)
+                    {
+                        if (!IsSet(x) && callRank[x] < returnRank && Admissible(s1, x, true, s0, out _))
+                        {
+                            return true;
+                        }
+                    }
+                }
+
+                return false;
+            }
+            finally
+            {
+                ClearBit(u);
+            }
+        }
 
         PartitionOutcome Unknown() => new(
             PartitionVerdict.Unknown,
@@ -571,11 +790,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// </summary>
     private StepResult TakeEagerRead(in ModelState state, int op)
     {
-        HistoryOperation o = _ops[op];
-        bool observes = o.Kind == OperationKind.Get
-            || (o.Kind is OperationKind.Delete or OperationKind.CompareAndSwap && !o.Succeeded);
-        if (!observes || !Step(state, op, out ModelState after)
-            || after.Value != state.Value || after.Rev != state.Rev || after.Floor != state.Floor)
+        if (!IsObservation(op) || !Step(state, op, out ModelState after) || !SameState(state, after))
         {
             return StepResult.Rejected;
         }
@@ -587,7 +802,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             return StepResult.Seen;
         }
 
-        return _cache.Count > maxStates ? StepResult.BoundHit : StepResult.Taken;
+        return _cache.Count > _budget ? StepResult.BoundHit : StepResult.Taken;
     }
 
     /// <summary>
@@ -614,32 +829,11 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     /// </list>
     /// </remarks>
     private StepResult TryLinearize(
-        in ModelState state, int op, int depth, int[] stackOp, ModelState[] stackState, out ModelState after)
+        in ModelState state, int op, bool afterPending, in ModelState beforeU, out ModelState after)
     {
-        after = state;
-        if (op >= _answered && _previousIdentical[op] >= 0 && !IsSet(_previousIdentical[op]))
+        if (!Admissible(state, op, afterPending, beforeU, out after))
         {
             return StepResult.Rejected;
-        }
-
-        if (strict && _writeRank[op] >= 0 && _writeRank[op] != _writesDone)
-        {
-            return StepResult.Rejected;
-        }
-
-        if (!Step(state, op, out after))
-        {
-            return StepResult.Rejected;
-        }
-
-        if (depth > 0 && stackOp[depth - 1] >= _answered)
-        {
-            ModelState beforeU = stackState[depth - 1];
-            if ((op >= _answered && (Dominates(state, after) || Dominates(beforeU, after)))
-                || (Step(beforeU, op, out ModelState alone) && Dominates(alone, after)))
-            {
-                return StepResult.Rejected;
-            }
         }
 
         SetBit(op);
@@ -649,7 +843,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             return StepResult.Rejected;
         }
 
-        if (_cache.Count > maxStates)
+        if (_cache.Count > _budget)
         {
             return StepResult.BoundHit;
         }
@@ -657,15 +851,48 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         return StepResult.Taken;
     }
 
+    /// <summary>An answered op that changes nothing whatever it saw: a read, or a Delete / compare-and-swap that failed.</summary>
+    private bool IsObservation(int op)
+    {
+        HistoryOperation o = _ops[op];
+        return op < _answered
+            && (o.Kind == OperationKind.Get || (o.Kind is OperationKind.Delete or OperationKind.CompareAndSwap && !o.Succeeded));
+    }
+
+    private static bool SameState(in ModelState a, in ModelState b) =>
+        a.Value == b.Value && a.Rev == b.Rev && a.Floor == b.Floor;
+
+    /// <summary>The pruning rules and the model step of <see cref="TryLinearize"/>, without touching the memo.</summary>
+    private bool Admissible(in ModelState state, int op, bool afterPending, in ModelState beforeU, out ModelState after)
+    {
+        after = state;
+        if (op >= _answered && _previousIdentical[op] >= 0 && !IsSet(_previousIdentical[op]))
+        {
+            return false;
+        }
+
+        if (_strictModel && _writeRank[op] >= 0 && _writeRank[op] != _writesDone)
+        {
+            return false;
+        }
+
+        if (!Step(state, op, out after))
+        {
+            return false;
+        }
+
+        return !afterPending
+            || !((op >= _answered && (Dominates(state, after) || Dominates(beforeU, after)))
+                || (Step(beforeU, op, out ModelState alone) && Dominates(alone, after)));
+    }
+
     /// <summary>
     /// True if every sequence of operations valid from <paramref name="b"/> is valid from <paramref name="a"/>
-    /// (and leads to states related the same way): same value, a revision floor no higher, and a mod revision
-    /// that is either the same or still unknown (a read can pin an unknown one to anything at or above the floor).
+    /// (and leads to states related the same way): same value and mod revision (possibly both unknown), and a
+    /// revision floor no higher, since a lower floor only admits more write revisions and more read pins.
     /// </summary>
     private static bool Dominates(in ModelState a, in ModelState b) =>
-        a.Value == b.Value
-        && a.Floor <= b.Floor
-        && (a.Rev == b.Rev || (a.Rev == UnknownRevision && (b.Rev == UnknownRevision || b.Rev >= a.Floor)));
+        a.Value == b.Value && a.Rev == b.Rev && a.Floor <= b.Floor;
 
     /// <summary>
     /// The sequential specification. Unanswered operations take their effect without any observation
@@ -685,7 +912,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     return false;
                 }
 
-                if (!strict)
+                if (!_strictModel)
                 {
                     return true;
                 }
@@ -700,8 +927,9 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
                     return o.ModRevision == s.Rev;
                 }
 
-                // First read of a value written by an unanswered write pins down that write's revision.
-                if (o.ModRevision < s.Floor)
+                // First read of a value written by an unanswered write pins down that write's revision. It must
+                // fit below the next answered write, and cannot be a revision an answered write was given.
+                if (o.ModRevision < s.Floor || o.ModRevision >= NextAnsweredRevision() || _answeredRevisions.Contains(o.ModRevision))
                 {
                     return false;
                 }
@@ -740,10 +968,29 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         }
     }
 
+    /// <summary>Strict: revision of the next answered write in rank order; anything unanswered must fit below it.</summary>
+    private long NextAnsweredRevision() =>
+        _writesDone < _revisionByRank.Length ? _revisionByRank[_writesDone] : long.MaxValue;
+
     private void ComputeOrderHints()
     {
         _previousIdentical = new int[_ops.Length];
         Array.Fill(_previousIdentical, -1);
+        _pendingCasByExpected.Clear();
+        for (int i = _answered; i < _ops.Length; i++)
+        {
+            if (_ops[i].Kind == OperationKind.CompareAndSwap)
+            {
+                if (!_pendingCasByExpected.TryGetValue(_expected[i], out List<int>? list))
+                {
+                    list = [];
+                    _pendingCasByExpected.Add(_expected[i], list);
+                }
+
+                list.Add(i);
+            }
+        }
+
         var lastIdentical = new Dictionary<(OperationKind Kind, int Value, int Expected), int>();
         for (int i = _answered; i < _ops.Length; i++)
         {
@@ -774,9 +1021,13 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
             int c = _ops[a].ModRevision.CompareTo(_ops[b].ModRevision);
             return c != 0 ? c : a.CompareTo(b);
         });
+        _revisionByRank = new long[writes.Count];
+        _answeredRevisions.Clear();
         for (int k = 0; k < writes.Count; k++)
         {
             _writeRank[writes[k]] = k;
+            _revisionByRank[k] = _ops[writes[k]].ModRevision;
+            _answeredRevisions.Add(_revisionByRank[k]);
         }
 
         // Search-order hints: where the answers' revisions place an op in the store's own order (writes at
@@ -787,17 +1038,14 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         for (int i = 0; i < _answered; i++)
         {
             HistoryOperation op = _ops[i];
-            if (_writeRank[i] >= 0)
-            {
-                _hint[i] = 2 * op.ModRevision;
-            }
-            else
-            {
-                _hint[i] = op.Kind == OperationKind.Get && op.ReadValue is not null
-                    ? (2 * op.ModRevision) + 1
-                    : (2 * op.HeaderRevision) + 1;
-            }
+            _hint[i] = _writeRank[i] >= 0 ? HintAt(op.ModRevision, 0)
+                : op.Kind == OperationKind.Get && op.ReadValue is not null ? HintAt(op.ModRevision, 1)
+                : HintAt(op.HeaderRevision, 1);
         }
+
+        // Saturating, so that absurd revisions cannot overflow into the "no hint" value or go negative.
+        static long HintAt(long revision, int after) =>
+            revision <= 0 ? after : revision >= (long.MaxValue / 2) - 2 ? long.MaxValue - 2 : (2 * revision) + after;
 
         // Unanswered ops: replay the answered ops in hint order against the model, and wherever an answer
         // cannot hold in the replayed state, slot in (just before it) the most recently invoked unused
@@ -816,46 +1064,83 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
 
         Array.Sort(order, (a, b) => _hint[a] != _hint[b] ? _hint[a].CompareTo(_hint[b]) : a.CompareTo(b));
         int replayed = Absent;
+        long replayedRev = 0; // Strict: mod revision of the replayed value, UnknownRevision after an unanswered write
         foreach (int i in order)
         {
-            if (!Holds(i, replayed))
+            HistoryOperation op = _ops[i];
+            if (!Holds(i, replayed, replayedRev))
             {
                 int fix = -1;
                 for (int p = _answered; p < _ops.Length; p++)
                 {
-                    if (_hint[p] == long.MaxValue && _ops[p].InvokeTime <= _ops[i].CompleteTime!.Value
-                        && ReplayEffect(p, replayed) is int v && v != replayed && Holds(i, v)
+                    if (_hint[p] == long.MaxValue && _ops[p].InvokeTime <= op.CompleteTime!.Value
+                        && ReplayEffect(p, replayed) is int v && Holds(i, v, UnknownRevision)
+                        && (v != replayed || (_strictModel && v != Absent))
                         && (fix < 0 || _ops[p].InvokeTime >= _ops[fix].InvokeTime))
                     {
                         fix = p;
                     }
                 }
 
+                if (fix < 0 && op.Kind == OperationKind.Get && _read[i] != Absent)
+                {
+                    // The replay itself may be off (e.g. an earlier lost write it did not place); a lost write
+                    // of the value read is still the best guess for what this read saw.
+                    for (int p = _answered; p < _ops.Length; p++)
+                    {
+                        if (_hint[p] == long.MaxValue && _ops[p].Kind != OperationKind.Delete && _value[p] == _read[i]
+                            && _ops[p].InvokeTime <= op.CompleteTime!.Value
+                            && (fix < 0 || _ops[p].InvokeTime >= _ops[fix].InvokeTime))
+                        {
+                            fix = p;
+                        }
+                    }
+                }
+
                 if (fix >= 0)
                 {
+                    // Identical unanswered ops are used in call order (see TryLinearize), so the hint goes to
+                    // the earliest unused one of the class.
+                    while (_previousIdentical[fix] >= 0 && _hint[_previousIdentical[fix]] == long.MaxValue)
+                    {
+                        fix = _previousIdentical[fix];
+                    }
+
                     _hint[fix] = _hint[i] - 1;
-                    replayed = ReplayEffect(fix, replayed)!.Value;
+                    replayed = ReplayEffect(fix, replayed) ?? _value[fix];
+                    replayedRev = replayed == Absent ? 0 : UnknownRevision;
                 }
             }
 
-            replayed = _ops[i].Kind switch
+            if (_writeRank[i] >= 0)
             {
-                OperationKind.Get => _read[i],
-                OperationKind.Put => _value[i],
-                OperationKind.Delete => Absent,
-                OperationKind.CompareAndSwap when _ops[i].Succeeded => _value[i],
-                _ => replayed,
-            };
+                replayed = op.Kind == OperationKind.Delete ? Absent : _value[i];
+                replayedRev = replayed == Absent ? 0 : op.ModRevision;
+            }
+            else if (op.Kind == OperationKind.Get)
+            {
+                replayed = _read[i];
+                replayedRev = op.ModRevision;
+            }
+            else if (op.Kind == OperationKind.Delete)
+            {
+                replayed = Absent;
+                replayedRev = 0;
+            }
         }
     }
 
-    /// <summary>Whether the answer of answered op <paramref name="op"/> holds when the key has <paramref name="value"/>.</summary>
-    private bool Holds(int op, int value)
+    /// <summary>
+    /// Whether the answer of answered op <paramref name="op"/> holds when the key has <paramref name="value"/>
+    /// (in Strict, at mod revision <paramref name="rev"/>; <see cref="UnknownRevision"/> matches any).
+    /// </summary>
+    private bool Holds(int op, int value, long rev)
     {
         HistoryOperation o = _ops[op];
         return o.Kind switch
         {
-            OperationKind.Get => _read[op] == value,
+            OperationKind.Get => _read[op] == value
+                && (!_strictModel || value == Absent || rev == UnknownRevision || rev == o.ModRevision),
             OperationKind.Delete => o.Succeeded == (value != Absent),
             OperationKind.CompareAndSwap => o.Succeeded == (value == _expected[op]),
             _ => true,
@@ -874,7 +1159,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
     private bool Write(ModelState s, int value, bool answered, long revision, out ModelState after)
     {
         after = new ModelState { Value = value };
-        if (!strict)
+        if (!_strictModel)
         {
             return true;
         }
@@ -891,8 +1176,10 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         }
         else
         {
+            // The write consumed some revision above the floor, which must leave room below the next answered write.
             after.Rev = value == Absent ? 0 : UnknownRevision;
             after.Floor = s.Floor + 1;
+            return after.Floor < NextAnsweredRevision();
         }
 
         return true;
@@ -903,7 +1190,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         ulong[] buffer = _keyBuffer;
         int length = 0;
         buffer[length++] = (ulong)(long)s.Value;
-        if (strict)
+        if (_strictModel)
         {
             buffer[length++] = (ulong)s.Rev;
             buffer[length++] = (ulong)s.Floor;
@@ -990,7 +1277,7 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         prev[next[node]] = node;
     }
 
-    private string Explain(int bestDepth, int blockingOp, ModelState state, int[] tail)
+    private string Explain(int bestDepth, int blockingOp, ModelState state, int[] tail, int writesDone)
     {
         var sb = new StringBuilder();
         int pending = _ops.Length - _answered;
@@ -1010,13 +1297,19 @@ internal sealed class PartitionSearch(bool strict, int maxStates)
         sb.Append(". After it the key holds ").Append(DescribeState(state));
         sb.Append(". Then ").Append(Describe.Op(_ops[blockingOp]));
         sb.Append(" is the earliest pending return, and no operation invoked before it returned can be placed next in a way that lets its answer hold.");
+        if (_strictModel && _writeRank[blockingOp] > writesDone)
+        {
+            int due = Array.IndexOf(_writeRank, writesDone);
+            sb.Append(" In Strict a key's writes take effect in the order of their answered revisions, so it would first need ")
+                .Append(Describe.Op(_ops[due])).Append('.');
+        }
         return sb.ToString();
     }
 
     private string DescribeState(ModelState s)
     {
         string value = s.Value == Absent ? "no value" : "value " + Describe.Value(_values[s.Value]);
-        if (!strict)
+        if (!_strictModel)
         {
             return value;
         }

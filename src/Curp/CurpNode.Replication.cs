@@ -36,6 +36,8 @@ public sealed partial class CurpNode
         /// <summary>When this follower last acknowledged or rejected anything (to spot a window of lost messages).</summary>
         public long LastProgressTick { get; set; }
 
+        public long SnapshotSentTick { get; set; }
+
         /// <summary>When this follower last answered anything in this term (for the fast-path lease).</summary>
         public long LastHeardTick { get; set; }
     }
@@ -48,14 +50,17 @@ public sealed partial class CurpNode
         return heard >= Members.Quorum.Majority;
     }
 
-    /// <summary>Messages get lost: a follower whose window (or snapshot) has been outstanding for half an election
-    /// timeout without any answer is probed again from its match index, or the window would stay full forever.</summary>
+    /// <summary>Messages get lost: a follower whose window has been outstanding for half an election timeout without an
+    /// acknowledgement, or whose snapshot has gone unanswered as long, is probed again from its match index, or the
+    /// window would stay full (or the snapshot pending) forever.</summary>
     private void ResumeStalledFollowers()
     {
         var patienceTicks = Math.Max(2 * config.HeartbeatTicks, config.ElectionTimeoutTicks / 2);
         foreach (var follower in progress.Values)
         {
-            if ((follower.Inflight.Count > 0 || follower.SnapshotInFlight) && ticks - follower.LastProgressTick >= patienceTicks)
+            var windowStalled = follower.Inflight.Count > 0 && ticks - follower.LastProgressTick >= patienceTicks;
+            var snapshotStalled = follower.SnapshotInFlight && ticks - follower.SnapshotSentTick >= patienceTicks;
+            if (windowStalled || snapshotStalled)
             {
                 follower.Inflight.Clear();
                 follower.SnapshotInFlight = false;
@@ -65,6 +70,11 @@ public sealed partial class CurpNode
             }
         }
     }
+
+    /// <summary>The leader's view of each follower, for logs and diagnostics.</summary>
+    public string DescribeProgress() => string.Join(", ", progress.Select(pair =>
+        $"{pair.Key}: match {pair.Value.Match} next {pair.Value.Next} inflight {pair.Value.Inflight.Count}"
+        + $"{(pair.Value.Probing ? " probing" : "")}{(pair.Value.SnapshotInFlight ? " snapshot" : "")} progress@{pair.Value.LastProgressTick} now@{ticks}"));
 
     private void ResetProgress()
     {
@@ -201,6 +211,7 @@ public sealed partial class CurpNode
             return;
         }
         follower.SnapshotInFlight = true;
+        follower.SnapshotSentTick = ticks;
         Counters.SnapshotsSent++;
         Send(new InstallSnapshotRequest(Id, member, Term, latestSnapshot));
     }
@@ -327,11 +338,13 @@ public sealed partial class CurpNode
             SendAppends(response.From, follower, heartbeatOnly: false);
             return;
         }
-        if (response.RejectHintIndex == 0 && response.RejectHintTerm == 0)
+        if ((response.RejectHintIndex == 0 && response.RejectHintTerm == 0) || follower.SnapshotInFlight)
         {
-            return; // a stale-term answer (handled by the term check) or a heartbeat the follower could not place
+            // A stale-term answer (handled by the term check), or a heartbeat the follower cannot place while its
+            // snapshot is on the way: the snapshot answers it.
+            return;
         }
-        follower.LastProgressTick = ticks;
+        follower.LastProgressTick = ticks; // the window restarts with the probe below
         // Fast backtracking: jump over the follower's whole conflicting term at once.
         var next = response.RejectHintIndex;
         if (response.RejectHintTerm != 0 && log.LastIndexOfTerm(response.RejectHintTerm) is { } lastOfTerm)
@@ -492,14 +505,23 @@ public sealed partial class CurpNode
 
     private void InstallSnapshotLocally(Snapshot snapshot, bool persisted)
     {
-        log.ResetTo(snapshot.Index, snapshot.Term);
+        latestSnapshot = snapshot;
+        if (log.TermAt(snapshot.Index) == snapshot.Term && snapshot.Index <= log.LastIndex)
+        {
+            // Raft §7: the log already holds the snapshot's last entry, so the entries after it stay. They may have been
+            // acknowledged to the leader already; dropping them would leave the leader's match index past our log.
+            log.CompactTo(snapshot.Index);
+        }
+        else
+        {
+            log.ResetTo(snapshot.Index, snapshot.Term);
+        }
         stateMachine.RestoreSnapshot(snapshot.State);
         sessions = SessionTable.FromImage(snapshot.Sessions);
         appliedMembers = snapshot.Members;
-        Members = snapshot.Members;
-        CommitIndex = snapshot.Index;
+        RecomputeMembership();
+        CommitIndex = Math.Max(CommitIndex, snapshot.Index);
         AppliedIndex = snapshot.Index;
-        latestSnapshot = snapshot;
         if (!persisted)
         {
             unpersistedSnapshot = snapshot;

@@ -10,8 +10,6 @@ public sealed class HistoryBuilder
     private readonly List<HistoryOperation> _ops = [];
     private long _highestRevision;
 
-    public long LastId => _ops.Count;
-
     public HistoryBuilder Put(string key, string value, long invoke, long? complete, long rev = 0, int client = 0, long? header = null) =>
         Add(key, OperationKind.Put, value, null, invoke, complete, true, null, rev, client, header);
 
