@@ -73,9 +73,9 @@ public sealed class ClusterAcceptanceTests
     }
 
     [TestMethod]
-    [DataRow(3, 150UL, 1_000UL)]
-    [DataRow(5, 100UL, 2_000UL)]
-    [DataRow(7, 40UL, 3_000UL)]
+    [DataRow(3, 300UL, 1_000UL)]
+    [DataRow(5, 200UL, 2_000UL)]
+    [DataRow(7, 60UL, 3_000UL)]
     public void SeedSweep_WithCrashesPartitionsAndLeaderChanges_FindsNoViolation(int nodes, ulong seeds, ulong firstSeed)
     {
         var options = new SimOptions { Nodes = nodes, Clients = 8, Seconds = 12, Seed = firstSeed, Faults = FaultMode.All, Conflict = 0.2 };
@@ -94,7 +94,7 @@ public sealed class ClusterAcceptanceTests
     public void StrictMode_SeedSweepWithFaults_HasNoStrictViolationsAndNoResequencing()
     {
         var options = new SimOptions { Nodes = 3, Clients = 8, Seconds = 12, Seed = 5_000, Faults = FaultMode.All, Conflict = 0.2, Strict = true };
-        var summary = SeedSweep.Run(options, TestTopologies.ThreeRegions(), 60, Console.Out);
+        var summary = SeedSweep.Run(options, TestTopologies.ThreeRegions(), 100, Console.Out);
         Console.WriteLine(summary.Describe());
         Assert.AreEqual(0, summary.FailingSeeds.Count, $"failing seeds: {string.Join(' ', summary.FailingSeeds)}");
         Assert.AreEqual(0, summary.StrictViolations);
