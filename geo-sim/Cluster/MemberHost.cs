@@ -3,47 +3,6 @@ using CurpStore.Curp;
 
 namespace CurpStore.GeoSim.Cluster;
 
-/// <summary>
-/// What a member's disk holds in the simulator: everything its host persisted from Ready batches. A crash loses the
-/// process (core and state machine) but not this.
-/// </summary>
-public sealed class DurableStore
-{
-    private readonly List<LogEntry> entries = [];
-    private readonly Dictionary<ProposeId, PooledCommand> pool = [];
-    private HardState hardState;
-    private Snapshot? snapshot;
-
-    public void Persist(Ready ready)
-    {
-        if (ready.Snapshot is { } newSnapshot)
-        {
-            snapshot = newSnapshot;
-            entries.RemoveAll(e => e.Index <= newSnapshot.Index);
-        }
-        if (!ready.Entries.IsEmpty)
-        {
-            var first = ready.Entries[0].Index;
-            entries.RemoveAll(e => e.Index >= first);
-            entries.AddRange(ready.Entries);
-        }
-        if (ready.HardState is { } state)
-        {
-            hardState = state;
-        }
-        foreach (var added in ready.PoolAdded)
-        {
-            pool[added.Id] = added;
-        }
-        foreach (var removed in ready.PoolRemoved)
-        {
-            pool.Remove(removed);
-        }
-    }
-
-    public PersistentState Load() => new(hardState, snapshot, [.. entries], [.. pool.Values.OrderBy(p => p.Id, ProposeIdComparer.Instance)]);
-}
-
 /// <summary>One simulated member process: the real core and a KV state machine, driven the way the server's event loop
 /// drives them (step, then persist, then send, then advance).</summary>
 public sealed class MemberHost
@@ -65,7 +24,8 @@ public sealed class MemberHost
 
     public string Region { get; }
 
-    public DurableStore Disk { get; } = new();
+    /// <summary>What this member's disk holds: a crash loses the process (core and state machine), not this.</summary>
+    public MemoryStorage Disk { get; } = new();
 
     public CurpNode Node { get; private set; } = null!;
 

@@ -111,11 +111,7 @@ public sealed partial class CurpNode
         {
             ApplyMembershipOnAppend(entry.Index, membership.Members);
         }
-        if (Members.Voters.Count == 1 && Members.Voters.Contains(Id))
-        {
-            // Alone: commits as soon as the entry is durable (see Advance).
-        }
-        return entry;
+        return entry; // a lone voter commits it as soon as it is durable (Advance)
     }
 
     /// <summary>Leader: records what an appended entry will do, speculatively executing its command.</summary>

@@ -23,7 +23,7 @@ internal sealed class TestCluster
         {
             var config = new NodeConfig { NodeId = id, RandomSeed = id * 7919, ElectionTimeoutTicks = 10, HeartbeatTicks = 1, PoolStaleTicks = 30 };
             configs[id] = configure?.Invoke(config) ?? config;
-            Disks[id] = new DurableStore();
+            Disks[id] = new MemoryStorage();
             Start(id);
         }
         MemberIds = ids;
@@ -35,7 +35,7 @@ internal sealed class TestCluster
 
     public Dictionary<ulong, KvStateMachine> Machines { get; } = [];
 
-    public Dictionary<ulong, DurableStore> Disks { get; } = [];
+    public Dictionary<ulong, MemoryStorage> Disks { get; } = [];
 
     public Dictionary<ulong, Proposer> Clients { get; } = [];
 

@@ -1,0 +1,39 @@
+using CurpStore.Curp;
+
+namespace CurpStore.Server.Hosting;
+
+/// <summary>Where a member keeps what the core asks it to persist: the WAL-backed store in production, a memory-only
+/// one in tests. Called from the host's loop thread only.</summary>
+public interface IMemberStorage
+{
+    /// <summary>Everything persisted so far, to restart the core from.</summary>
+    PersistentState Load();
+
+    /// <summary>Makes the batch durable (fsync where the batch needs it) before it returns: the host sends the batch's
+    /// messages only afterwards.</summary>
+    void Persist(Ready ready);
+}
+
+/// <summary>Keeps the persisted state in memory: survives a host restart inside one process, not a process crash.
+/// The loop thread persists while tests or admin code may load, hence the lock.</summary>
+public sealed class InMemoryMemberStorage : IMemberStorage
+{
+    private readonly Lock gate = new();
+    private readonly MemoryStorage storage = new();
+
+    public PersistentState Load()
+    {
+        lock (gate)
+        {
+            return storage.Load();
+        }
+    }
+
+    public void Persist(Ready ready)
+    {
+        lock (gate)
+        {
+            storage.Persist(ready);
+        }
+    }
+}

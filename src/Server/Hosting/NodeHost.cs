@@ -1,0 +1,364 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using CurpStore.Curp;
+
+namespace CurpStore.Server.Hosting;
+
+/// <summary>
+/// Runs one member: a single loop thread owns the <see cref="CurpNode"/>, its state machine and the host's own
+/// <see cref="Proposer"/>. Everything reaches the loop through one bounded inbox; each turn the loop steps a batch of
+/// inputs, then persists the core's <see cref="Ready"/> (durable before any of its messages leave), sends, advances,
+/// and hands completed commands back to their callers. This is DESIGN §4's event loop; the simulator's
+/// <c>geo-sim/Cluster/MemberHost</c> drives the same core the same way, in virtual time.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    private readonly HostOptions options;
+    private readonly IStateMachine stateMachine;
+    private readonly IMemberStorage storage;
+    private readonly IPeerTransport transport;
+    private readonly Membership members;
+    private readonly Channel<HostInput> inbox;
+    private readonly Dictionary<ProposeId, TaskCompletionSource<Completion>> waiting = [];
+
+    /// <summary>Writes that arrived before this host's client session was open (bounded by the inbox capacity).</summary>
+    private readonly Queue<HostInput.Propose> awaitingSession = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Action<string> log;
+    private CurpNode node = null!;
+    private Proposer proposer = null!;
+    private Task? loop;
+    private Task? ticker;
+    private ulong registrationNonce;
+
+    public NodeHost(HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport, Action<string>? log = null)
+    {
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        this.members = members;
+        this.stateMachine = stateMachine;
+        this.storage = storage;
+        this.transport = transport;
+        this.log = log ?? (_ => { });
+        inbox = Channel.CreateBounded<HostInput>(new BoundedChannelOptions(options.InboxCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; callers turn that into TooManyRequests
+        });
+    }
+
+    public ulong NodeId => options.Node.NodeId;
+
+    public ulong ProposerId => options.ProposerId;
+
+    /// <summary>A snapshot of the core's state, refreshed by the loop after every turn (safe to read from any thread).</summary>
+    public HostStatus Status { get; private set; } = HostStatus.Unknown;
+
+    /// <summary>Restores the core from storage and starts the loop and the ticker.</summary>
+    public void Start()
+    {
+        if (loop is not null)
+        {
+            throw new InvalidOperationException("the host is already running");
+        }
+        node = new CurpNode(options.Node, members, stateMachine, storage.Load());
+        proposer = new Proposer(new ProposerConfig
+        {
+            NodeId = options.ProposerId,
+            Members = [.. members.Voters],
+            Strict = options.StrictRevisions,
+            RetryTicks = options.ProposerRetryTicks,
+        });
+        RefreshStatus();
+        loop = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        ticker = TickAsync(stopping.Token);
+        log($"member {NodeId} started: term {node.Term}, applied {node.AppliedIndex}, last index {node.LastIndex}");
+    }
+
+    /// <summary>Delivers a message from the network. Returns false when the inbox is full (the message is dropped;
+    /// the protocol retries).</summary>
+    public bool Deliver(Message message) => inbox.Writer.TryWrite(new HostInput.FromNetwork(message));
+
+    /// <summary>Proposes a write on behalf of a client: the host is its CURP proposer. Completes on the first path that
+    /// decides it (fast, commit notice, slow) or with an error.</summary>
+    public Task<Completion> ProposeAsync(Func<ProposeId, ICommand> buildCommand, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(buildCommand);
+        var request = new HostInput.Propose(buildCommand, new TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return Enqueue(request, request.Completion, cancellationToken);
+    }
+
+    /// <summary>A linearizable read through the leader's ReadIndex.</summary>
+    public Task<Completion> ReadAsync(Func<ProposeId, ICommand> buildCommand, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(buildCommand);
+        var request = new HostInput.Read(buildCommand, new TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously));
+        return Enqueue(request, request.Completion, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread with the core (for admin operations such as
+    /// membership changes, leadership transfer, serializable reads).</summary>
+    public Task<T> InvokeAsync<T>(Func<CurpNode, T> action, CancellationToken cancellationToken = default)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!inbox.Writer.TryWrite(new HostInput.Invoke(n =>
+        {
+            try
+            {
+                completion.TrySetResult(action(n));
+            }
+            catch (Exception e)
+            {
+                completion.TrySetException(e);
+            }
+        })))
+        {
+            return Task.FromException<T>(new InvalidOperationException($"member {NodeId}: inbox full"));
+        }
+        return completion.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stopping.Cancel();
+        inbox.Writer.TryComplete();
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+        if (ticker is not null)
+        {
+            await ticker.ConfigureAwait(false);
+        }
+        stopping.Dispose();
+    }
+
+    private Task<Completion> Enqueue(HostInput input, TaskCompletionSource<Completion> completion, CancellationToken cancellationToken)
+    {
+        if (!inbox.Writer.TryWrite(input))
+        {
+            return Task.FromResult(new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+        }
+        return cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.TickInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A full inbox skips a tick: the loop is behind, and ticks carry no data.
+                inbox.Writer.TryWrite(HostInput.Tick.Instance);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var reader = inbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stopping.Token).ConfigureAwait(false))
+            {
+                for (var stepped = 0; stepped < options.MaxInputsPerBatch && reader.TryRead(out var input); stepped++)
+                {
+                    Handle(input);
+                }
+                Drain();
+                RefreshStatus();
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // stopping
+        }
+        finally
+        {
+            FailWaiting(ProposeError.NotLeader);
+        }
+    }
+
+    private void Handle(HostInput input)
+    {
+        switch (input)
+        {
+            case HostInput.FromNetwork { Message: var message }:
+                if (message.To == options.ProposerId)
+                {
+                    proposer.Step(message);
+                }
+                else
+                {
+                    node.Step(message);
+                }
+                break;
+            case HostInput.Tick:
+                node.Tick();
+                proposer.Tick();
+                EnsureSession();
+                if (node.AppliedIndex - (node.LatestSnapshot?.Index ?? 0) >= options.SnapshotEveryEntries)
+                {
+                    node.CompactLog();
+                }
+                break;
+            case HostInput.Propose propose:
+                StartCommand(propose.Build, propose.Completion, read: false);
+                break;
+            case HostInput.Read read:
+                StartCommand(read.Build, read.Completion, read: true);
+                break;
+            case HostInput.Invoke invoke:
+                invoke.Action(node);
+                break;
+        }
+    }
+
+    private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read)
+    {
+        if (!read && !proposer.HasSession)
+        {
+            EnsureSession();
+            if (awaitingSession.Count >= options.InboxCapacity)
+            {
+                completion.TrySetResult(new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+                return;
+            }
+            awaitingSession.Enqueue(new HostInput.Propose(build, completion));
+            return;
+        }
+        var command = build(read ? proposer.NextReadId() : proposer.NextId());
+        var accepted = read ? proposer.Read(command) : proposer.Propose(command);
+        if (!accepted)
+        {
+            completion.TrySetResult(new Completion(command.Id, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+            return;
+        }
+        waiting[read ? ReadKey(command.Id) : command.Id] = completion;
+    }
+
+    /// <summary>Reads use client id 0 and their own sequence; keep them apart from writes in the waiting table.</summary>
+    private static ProposeId ReadKey(ProposeId id) => new(ulong.MaxValue, id.Sequence);
+
+    private void EnsureSession()
+    {
+        if (!proposer.HasSession && registrationNonce == 0)
+        {
+            RegisterSession();
+        }
+    }
+
+    private void RegisterSession()
+    {
+        // A nonce distinct from this proposer's earlier ones: the term and last index only grow.
+        registrationNonce = ((node.Term + 1) << 40) ^ (node.LastIndex + 1) ^ options.ProposerId;
+        proposer.RegisterSession(registrationNonce);
+    }
+
+    private void StartCommandsAwaitingSession()
+    {
+        while (proposer.HasSession && awaitingSession.TryDequeue(out var propose))
+        {
+            StartCommand(propose.Build, propose.Completion, read: false);
+        }
+    }
+
+    /// <summary>Persist, then send, then advance, until the core and the proposer have nothing left to do.</summary>
+    private void Drain()
+    {
+        while (true)
+        {
+            var progressed = false;
+            foreach (var message in proposer.TakeMessages())
+            {
+                Route(message);
+                progressed = true;
+            }
+            if (node.HasReady)
+            {
+                var ready = node.Ready();
+                storage.Persist(ready);
+                foreach (var message in ready.Messages)
+                {
+                    Route(message);
+                }
+                node.Advance(ready);
+                progressed = true;
+            }
+            StartCommandsAwaitingSession();
+            foreach (var completion in proposer.TakeCompletions())
+            {
+                if (completion.Error == ProposeError.SessionExpired && completion.Id.ClientId == proposer.ClientId)
+                {
+                    RegisterSession(); // the caller sees the error (its outcome is unknown); later writes get a new session
+                }
+                var key = completion.Path == CompletionPath.Read ? ReadKey(completion.Id) : completion.Id;
+                if (waiting.Remove(key, out var caller))
+                {
+                    caller.TrySetResult(completion);
+                }
+            }
+            if (!progressed)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Messages between the host's own proposer and its own member never touch the network.</summary>
+    private void Route(Message message)
+    {
+        if (message.To == NodeId)
+        {
+            node.Step(message);
+        }
+        else if (message.To == options.ProposerId)
+        {
+            proposer.Step(message);
+        }
+        else
+        {
+            transport.Send(message);
+        }
+    }
+
+    private void FailWaiting(ProposeError error)
+    {
+        foreach (var caller in waiting.Values.Concat(awaitingSession.Select(p => p.Completion)))
+        {
+            caller.TrySetResult(new Completion(default, null, CompletionPath.Slow, error));
+        }
+        waiting.Clear();
+        awaitingSession.Clear();
+    }
+
+    private void RefreshStatus() => Status = new HostStatus(
+        node.Role, node.Term, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.LastIndex, proposer.HasSession, [.. node.Members.Voters]);
+
+    private abstract record HostInput
+    {
+        public sealed record FromNetwork(Message Message) : HostInput;
+
+        public sealed record Propose(Func<ProposeId, ICommand> Build, TaskCompletionSource<Completion> Completion) : HostInput;
+
+        public sealed record Read(Func<ProposeId, ICommand> Build, TaskCompletionSource<Completion> Completion) : HostInput;
+
+        public sealed record Invoke(Action<CurpNode> Action) : HostInput;
+
+        public sealed record Tick : HostInput
+        {
+            public static readonly Tick Instance = new();
+        }
+    }
+}
+
+/// <summary>What a host last saw of its core (for status endpoints, logs and tests).</summary>
+public sealed record HostStatus(
+    NodeRole Role, ulong Term, ulong LeaderId, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex, bool HasSession, ImmutableArray<ulong> Voters)
+{
+    public static HostStatus Unknown { get; } = new(NodeRole.Follower, 0, 0, 0, 0, 0, false, []);
+}

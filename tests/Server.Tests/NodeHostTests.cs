@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using CurpStore.Curp;
+using CurpStore.GeoSim.Cluster;
+using CurpStore.Server.Hosting;
+
+namespace CurpStore.Server.Tests;
+
+/// <summary>Three real hosts (threads, timers, bounded inboxes) over an in-process transport.</summary>
+[TestClass]
+public sealed class NodeHostTests
+{
+    private sealed class InProcessNetwork : IPeerTransport
+    {
+        private readonly ConcurrentDictionary<ulong, NodeHost> byEndpoint = new();
+
+        public ConcurrentDictionary<ulong, bool> Down { get; } = new();
+
+        public void Attach(NodeHost host)
+        {
+            byEndpoint[host.NodeId] = host;
+            byEndpoint[host.ProposerId] = host;
+        }
+
+        public void Send(Message message)
+        {
+            if (byEndpoint.TryGetValue(message.To, out var host) && !Down.ContainsKey(host.NodeId) && !Down.ContainsKey(MemberOf(message.From)))
+            {
+                host.Deliver(message);
+            }
+        }
+
+        /// <summary>Proposer ids are 1000 + the id of the member whose host runs them.</summary>
+        private static ulong MemberOf(ulong endpoint) => endpoint >= 1_000 ? endpoint - 1_000 : endpoint;
+    }
+
+    private sealed class Cluster : IAsyncDisposable
+    {
+        private static readonly Membership Members = Membership.Of([1UL, 2UL, 3UL]);
+
+        public InProcessNetwork Network { get; } = new();
+
+        public Dictionary<ulong, NodeHost> Hosts { get; } = [];
+
+        public Dictionary<ulong, InMemoryMemberStorage> Disks { get; } = [];
+
+        public Dictionary<ulong, KvStateMachine> Machines { get; } = [];
+
+        public static Cluster Start()
+        {
+            var cluster = new Cluster();
+            foreach (var id in Members.Voters)
+            {
+                cluster.Disks[id] = new InMemoryMemberStorage();
+                cluster.StartHost(id);
+            }
+            return cluster;
+        }
+
+        public void StartHost(ulong id)
+        {
+            var machine = new KvStateMachine();
+            var host = new NodeHost(
+                new HostOptions
+                {
+                    Node = new NodeConfig { NodeId = id, RandomSeed = id * 31, ElectionTimeoutTicks = 10, HeartbeatTicks = 1 },
+                    TickInterval = TimeSpan.FromMilliseconds(10),
+                    ProposerId = 1_000 + id,
+                    ProposerRetryTicks = 20,
+                },
+                Members, machine, Disks[id], Network);
+            Machines[id] = machine;
+            Hosts[id] = host;
+            Network.Attach(host);
+            host.Start();
+        }
+
+        public async Task<NodeHost> WaitForLeaderAsync()
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                var leaders = Hosts.Values.Where(h => !Network.Down.ContainsKey(h.NodeId) && h.Status.Role == NodeRole.Leader).ToList();
+                if (leaders.Count == 1)
+                {
+                    return leaders[0];
+                }
+                await Task.Delay(10);
+            }
+            throw new TimeoutException("no leader within 5 s");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var host in Hosts.Values)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    private static Task<Completion> Put(NodeHost host, string key, string value) =>
+        host.ProposeAsync(id => new KvCommand(id, KvOperation.Put, key, value)).WaitAsync(TimeSpan.FromSeconds(20));
+
+    [TestMethod]
+    public async Task WritesThroughEveryHost_CompleteAndEveryMemberAppliesThem()
+    {
+        await using var cluster = Cluster.Start();
+        await cluster.WaitForLeaderAsync();
+        var writes = Enumerable.Range(0, 300).Select(i => Put(cluster.Hosts[(ulong)(i % 3 + 1)], $"k{i}", $"v{i}")).ToList();
+        var completions = await Task.WhenAll(writes);
+        Assert.IsTrue(completions.All(c => c.Succeeded), string.Join(", ", completions.Where(c => !c.Succeeded).Select(c => c.Error).Distinct()));
+        Assert.IsTrue(completions.Any(c => c.Path is CompletionPath.Fast or CompletionPath.CommitNotice), "disjoint keys should not all wait for the leader's apply");
+        var target = completions.Max(c => ((KvResult)c.Result!).ModRevision);
+        var read = await cluster.Hosts[2].ReadAsync(id => new KvCommand(id, KvOperation.Get, "k299")).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.AreEqual("v299", ((KvResult)read.Result!).Value);
+        for (var i = 0; i < 500 && cluster.Machines.Values.Any(m => m.Revision < target); i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.AreEqual(1, cluster.Machines.Values.Select(m => m.StateDigest()).Distinct().Count(), "replicas differ");
+    }
+
+    [TestMethod]
+    public async Task LeaderStops_ANewLeaderServes_AndTheRestartedMemberCatchesUp()
+    {
+        await using var cluster = Cluster.Start();
+        var leader = await cluster.WaitForLeaderAsync();
+        var follower = cluster.Hosts.Values.First(h => h != leader);
+        var before = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Put(follower, $"a{i}", "1")));
+        Assert.IsTrue(before.All(c => c.Succeeded));
+
+        cluster.Network.Down[leader.NodeId] = true;
+        await leader.DisposeAsync();
+        var newLeader = await cluster.WaitForLeaderAsync();
+        Assert.AreNotEqual(leader.NodeId, newLeader.NodeId);
+        var after = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Put(follower, $"b{i}", "2")));
+        Assert.IsTrue(after.All(c => c.Succeeded), string.Join(", ", after.Select(c => c.Error).Distinct()));
+
+        // The old leader restarts from its storage and catches up.
+        cluster.Network.Down.TryRemove(leader.NodeId, out _);
+        cluster.StartHost(leader.NodeId);
+        var restarted = cluster.Machines[leader.NodeId];
+        for (var i = 0; i < 1_000 && restarted.Get("b49") is null; i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.AreEqual("2", restarted.Get("b49")?.Data, "the restarted member did not catch up");
+        Assert.AreEqual("1", restarted.Get("a0")?.Data);
+    }
+
+    [TestMethod]
+    public async Task AFullInbox_RefusesWithTooManyRequests_InsteadOfQueueingWithoutBound()
+    {
+        var storage = new InMemoryMemberStorage();
+        await using var host = new NodeHost(
+            new HostOptions { Node = new NodeConfig { NodeId = 1, RandomSeed = 1 }, ProposerId = 1_001, InboxCapacity = 4, TickInterval = TimeSpan.FromHours(1) },
+            Membership.Of([1UL, 2UL, 3UL]), new KvStateMachine(), storage, new InProcessNetwork());
+        // Not started: nothing drains the inbox, so the fifth input must be refused at once.
+        var results = Enumerable.Range(0, 5).Select(i => host.ProposeAsync(id => new KvCommand(id, KvOperation.Put, $"k{i}", "v"))).ToList();
+        var refused = await results[4];
+        Assert.AreEqual(ProposeError.TooManyRequests, refused.Error);
+        Assert.IsFalse(results[0].IsCompleted);
+    }
+}
