@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+
+namespace CurpStore.Server.Configuration;
+
+/// <summary>How a CurpStore member is started. Names and defaults follow etcd's flags, so deployment scripts written
+/// for etcd carry over; <see cref="DataDir"/> defaults to <c>default.curpstore</c> instead of etcd's <c>default.etcd</c>.</summary>
+public sealed record ServerOptions
+{
+    public string Name { get; init; } = "default";
+
+    public string DataDir { get; init; } = "default.curpstore";
+
+    public ImmutableArray<Uri> ListenClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    public ImmutableArray<Uri> AdvertiseClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    public ImmutableArray<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    public ImmutableArray<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>name=peer-url pairs. Empty means "this member alone": name=initial-advertise-peer-urls.</summary>
+    public ImmutableArray<InitialMember> InitialCluster { get; init; } = [];
+
+    public ClusterState InitialClusterState { get; init; } = ClusterState.New;
+
+    public string InitialClusterToken { get; init; } = "etcd-cluster";
+
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    public int ElectionTimeoutMs { get; init; } = 1_000;
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Info;
+
+    /// <summary>Strict revisions: a write is answered once its log position is final (see README).</summary>
+    public bool StrictRevisions { get; init; }
+
+    public string? ConfigFile { get; init; }
+
+    /// <summary>The members this one starts with: <see cref="InitialCluster"/>, or itself alone.</summary>
+    public ImmutableArray<InitialMember> EffectiveInitialCluster =>
+        InitialCluster.IsDefaultOrEmpty ? [.. InitialAdvertisePeerUrls.Select(url => new InitialMember(Name, url))] : InitialCluster;
+}
+
+public sealed record InitialMember(string Name, Uri PeerUrl);
+
+public enum ClusterState
+{
+    New,
+    Existing,
+}
+
+public enum LogLevel
+{
+    Debug,
+    Info,
+    Warn,
+    Error,
+}

@@ -1,0 +1,112 @@
+using CurpStore.Server.Configuration;
+
+namespace CurpStore.Server.Tests;
+
+[TestClass]
+public sealed class ServerOptionsTests
+{
+    private static ServerOptions Parse(params string[] args) => ServerOptionsParser.Parse(args).Options;
+
+    [TestMethod]
+    public void NoFlags_IsASingleMemberOnEtcdsDefaultPorts()
+    {
+        var options = Parse();
+        Assert.AreEqual("default", options.Name);
+        Assert.AreEqual("default.curpstore", options.DataDir);
+        Assert.AreEqual(new Uri("http://127.0.0.1:2379"), options.ListenClientUrls.Single());
+        Assert.AreEqual(new Uri("http://127.0.0.1:2380"), options.ListenPeerUrls.Single());
+        Assert.AreEqual(100, options.HeartbeatIntervalMs);
+        Assert.AreEqual(1_000, options.ElectionTimeoutMs);
+        Assert.AreEqual("default", options.EffectiveInitialCluster.Single().Name);
+    }
+
+    [TestMethod]
+    public void EtcdStyleFlags_InEveryForm()
+    {
+        var options = Parse(
+            "--name", "infra1", "-data-dir=/tmp/x", "--listen-client-urls", "http://127.0.0.1:12379,http://127.0.0.1:22379",
+            "--initial-advertise-peer-urls", "http://127.0.0.1:12380", "--listen-peer-urls=http://127.0.0.1:12380",
+            "--initial-cluster", "infra1=http://127.0.0.1:12380,infra2=http://127.0.0.1:22380,infra3=http://127.0.0.1:32380",
+            "--initial-cluster-state", "existing", "--initial-cluster-token", "tkn", "--heartbeat-interval", "50", "--election-timeout", "500",
+            "--strict-revisions", "--log-level", "debug");
+        Assert.AreEqual("infra1", options.Name);
+        Assert.AreEqual("/tmp/x", options.DataDir);
+        Assert.AreEqual(2, options.ListenClientUrls.Length);
+        Assert.AreEqual(3, options.InitialCluster.Length);
+        Assert.AreEqual(ClusterState.Existing, options.InitialClusterState);
+        Assert.AreEqual("tkn", options.InitialClusterToken);
+        Assert.AreEqual(50, options.HeartbeatIntervalMs);
+        Assert.IsTrue(options.StrictRevisions);
+        Assert.AreEqual(LogLevel.Debug, options.LogLevel);
+    }
+
+    [TestMethod]
+    [DataRow("flag provided but not defined: -nmae", "--nmae", "x")]
+    [DataRow("flag needs an argument: -name", "--name")]
+    [DataRow("should be at least as 5 times as --heartbeat-interval", "--heartbeat-interval", "300")]
+    [DataRow("valid values are \"new\", \"existing\"", "--initial-cluster-state", "old")]
+    [DataRow("URL scheme must be http, https, unix, or unixs", "--listen-client-urls", "ftp://127.0.0.1:1")]
+    [DataRow("couldn't find local name \"a\"", "--name", "a", "--initial-cluster", "b=http://127.0.0.1:2380")]
+    [DataRow("missing from --initial-advertise-peer-urls", "--initial-cluster", "default=http://127.0.0.1:9999")]
+    [DataRow("flag given twice: --name", "--name", "a", "--name", "b")]
+    public void BadInput_IsRefusedWithAMessageNamingTheFlag(string expected, params string[] args)
+    {
+        var error = Assert.ThrowsExactly<ServerOptionsException>(() => Parse(args));
+        StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    public void EnvironmentVariables_AreEtcds_AndAFlagMayNotShadowOne()
+    {
+        var env = new Dictionary<string, string> { ["ETCD_NAME"] = "fromenv", ["ETCD_INITIAL_CLUSTER"] = "fromenv=http://127.0.0.1:2380", ["PATH"] = "/bin" };
+        Assert.AreEqual("fromenv", ServerOptionsParser.Parse([], env).Options.Name);
+        var error = Assert.ThrowsExactly<ServerOptionsException>(() => ServerOptionsParser.Parse(["--name", "x"], env));
+        StringAssert.Contains(error.Message, "conflicting environment variable \"ETCD_NAME\"");
+    }
+
+    [TestMethod]
+    [DataRow("name: cfg\nheartbeat-interval: 20\nelection-timeout: 200\nlisten-client-urls: http://127.0.0.1:3379\ninitial-cluster: cfg=http://127.0.0.1:2380\n")]
+    [DataRow("{\"name\": \"cfg\", \"heartbeat-interval\": 20, \"election-timeout\": 200, \"listen-client-urls\": [\"http://127.0.0.1:3379\"], \"initial-cluster\": \"cfg=http://127.0.0.1:2380\"}")]
+    public void ConfigFile_InYamlOrJson_ReplacesFlags(string content)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, content);
+            var parsed = ServerOptionsParser.Parse(["--config-file", path, "--name", "ignored"]);
+            Assert.AreEqual("cfg", parsed.Options.Name);
+            Assert.AreEqual(20, parsed.Options.HeartbeatIntervalMs);
+            Assert.AreEqual(new Uri("http://127.0.0.1:3379"), parsed.Options.ListenClientUrls.Single());
+            Assert.IsTrue(parsed.Warnings.Any(w => w.Contains("--name", StringComparison.Ordinal)), "the ignored flag is named in a warning");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void ConfigFile_WithAnUnknownKey_IsRefused()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "name: x\nheartbeat-intervall: 5\n");
+            var error = Assert.ThrowsExactly<ServerOptionsException>(() => ServerOptionsParser.Parse(["--config-file", path]));
+            StringAssert.Contains(error.Message, "unknown key \"heartbeat-intervall\"");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void MemberAndClusterIds_AreEtcds()
+    {
+        // etcd's well-known ids for a default single member: member 8e9e05c52164694d, cluster cdf818194e3a8c32.
+        var member = MemberIds.MemberId([new Uri("http://localhost:2380")], "etcd-cluster");
+        Assert.AreEqual(0x8e9e05c52164694dUL, member);
+        Assert.AreEqual(0xcdf818194e3a8c32UL, MemberIds.ClusterId([member]));
+    }
+}
