@@ -1,0 +1,26 @@
+namespace CurpStore.Store;
+
+/// <summary>
+/// The storage under the etcd state machine: revision-keyed records (etcd's "key" bucket) plus a small meta space
+/// (consistent index, current and compacted revision, leases). Deliberately small and synchronous: the state machine
+/// keeps the key index in memory and only needs point reads, ordered scans and atomic batches, which a FASTER log or
+/// KV store provides as easily as a dictionary. Single-threaded: the state machine's thread is the only caller.
+/// </summary>
+public interface IKvEngine : IDisposable
+{
+    /// <summary>The record stored under <paramref name="revision"/>, or null.</summary>
+    KvRecord? GetRecord(Revision revision);
+
+    /// <summary>Every record with a revision &gt;= <paramref name="from"/>, in revision order. Do not commit while
+    /// enumerating.</summary>
+    IEnumerable<KvRecord> ScanRecords(Revision from);
+
+    /// <summary>A meta value, or null when absent.</summary>
+    byte[]? GetMeta(string name);
+
+    /// <summary>Every meta entry whose name starts with <paramref name="prefix"/>, in ordinal name order.</summary>
+    IEnumerable<KeyValuePair<string, byte[]>> ScanMeta(string prefix);
+
+    /// <summary>Applies the whole batch atomically: after a crash either all of it or none of it is visible.</summary>
+    void Commit(KvWriteBatch batch);
+}

@@ -1,0 +1,46 @@
+using CurpStore.Curp;
+
+namespace CurpStore.Store;
+
+/// <summary>
+/// The one place requests are executed, for apply, speculation and reads alike, so the three cannot drift apart. Runs
+/// a request as one <see cref="MvccTxn"/> and returns its answer with the records it wrote (for watch events).
+/// </summary>
+internal static class CommandExecutor
+{
+    public static Execution Execute(IMvccState state, EtcdRequest request, ulong index, EtcdStoreOptions options)
+    {
+        var txn = new MvccTxn(state);
+        var result = request switch
+        {
+            RangeRequest range => RequestValidator.ValidateRange(range) ?? RangeExecutor.Execute(txn, range),
+            PutRequest put => PutStandalone(txn, put),
+            DeleteRangeRequest delete => RequestValidator.ValidateDeleteRange(delete) ?? (ICommandResult)KvExecutor.DeleteRange(txn, delete),
+            TxnRequest txnRequest => TxnExecutor.Execute(txn, txnRequest, options.MaxTxnOps),
+            CompactionRequest compaction => CompactionExecutor.Execute(txn, compaction),
+            LeaseGrantRequest grant => LeaseExecutor.Grant(txn, grant, index, options),
+            LeaseRevokeRequest revoke => LeaseExecutor.Revoke(txn, revoke),
+            LeaseCheckpointRequest checkpoint => LeaseExecutor.Checkpoint(txn, checkpoint),
+            _ => throw new ArgumentException($"unknown request type {request.GetType().Name}", nameof(request)),
+        };
+        txn.End();
+        return new Execution(result, txn.Changes);
+    }
+
+    /// <summary>A put outside a txn checks its lease before reading the key (etcd's order when both fail).</summary>
+    private static ICommandResult PutStandalone(MvccTxn txn, PutRequest put)
+    {
+        if (RequestValidator.ValidatePut(put) is { } invalid)
+        {
+            return invalid;
+        }
+        if (put.Lease != 0 && txn.State.FindLease(put.Lease) is null)
+        {
+            return EtcdError.LeaseNotFound;
+        }
+        return KvExecutor.Put(txn, put);
+    }
+}
+
+/// <summary>A request's answer and the records it wrote, in sub-revision order.</summary>
+internal sealed record Execution(ICommandResult Result, IReadOnlyList<KvRecord> Changes);

@@ -1,0 +1,135 @@
+namespace CurpStore.Store.Tests;
+
+/// <summary>Snapshots (take, install, immutability) and restarts (index and leases rebuilt from the engine).</summary>
+public abstract partial class EtcdStoreSuite
+{
+    /// <summary>A store with every kind of history: overwrites, deletes, a txn, a lease with keys, a compaction at a
+    /// tombstone.</summary>
+    private StoreDriver HistoryFixture()
+    {
+        var store = NewStore();
+        var lease = store.Grant(100, id: 11);
+        store.Put("a", "1"); // 2
+        store.Put("a", "2", lease); // 3
+        store.Put("b", "1"); // 4
+        store.Delete("b"); // 5
+        store.Ok<CompactionResponse>(new CompactionRequest { Revision = 5 });
+        store.Ok<TxnResponse>(new TxnRequest { Success = [new PutRequest { Key = B("c"), Value = B("1"), Lease = lease }, new PutRequest { Key = B("b"), Value = B("2") }] }); // 6
+        store.Put("a", "3"); // 7
+        return store;
+    }
+
+    private static List<string> Observe(StoreDriver store)
+    {
+        var machine = store.Machine;
+        var observed = new List<string>
+        {
+            $"rev={machine.Revision} compacted={machine.CompactedRevision} applied={machine.AppliedIndex}",
+            string.Join(',', machine.Leases(0).Leases),
+            string.Join(',', machine.LeaseTimeToLive(11, includeKeys: true, nowMs: 0).Keys.Select(StoreDriver.S)),
+        };
+        for (var rev = Math.Max(1, machine.CompactedRevision); rev <= machine.Revision; rev++)
+        {
+            observed.Add(EtcdResultText.Render(machine.Read(new RangeRequest { Key = [0], RangeEnd = [0], Revision = rev })));
+        }
+        observed.AddRange(machine.ReadEvents(machine.CompactedRevision, 1000).Events.Select(StoreDriver.Text));
+        return observed;
+    }
+
+    [TestMethod]
+    public void Snapshot_InstalledElsewhere_GivesTheSameStateAndTheSameNextAnswers()
+    {
+        var source = HistoryFixture();
+        var snapshot = source.Machine.TakeSnapshot();
+        var target = NewStore();
+        target.Put("junk", "x");
+        target.Machine.RestoreSnapshot(snapshot);
+        target.NextIndex = source.NextIndex;
+        CollectionAssert.AreEqual(Observe(source), Observe(target));
+        Assert.AreEqual(source.Machine.StateDigest(), target.Machine.StateDigest());
+        Assert.IsNull(target.GetKv("junk"));
+        var next = new TxnRequest { Success = [new PutRequest { Key = B("a"), Value = B("4"), PrevKv = true }, new DeleteRangeRequest { Key = B("a"), RangeEnd = [0] }] };
+        Assert.AreEqual(EtcdResultText.Render(source.Apply(next)), EtcdResultText.Render(target.Apply(next)));
+        Assert.AreEqual(EtcdResultText.Render(source.Apply(new LeaseRevokeRequest { Id = 11 })), EtcdResultText.Render(target.Apply(new LeaseRevokeRequest { Id = 11 })));
+    }
+
+    [TestMethod]
+    public void Snapshot_IsNotChangedByLaterWrites()
+    {
+        var store = HistoryFixture();
+        var snapshot = (EtcdSnapshot)store.Machine.TakeSnapshot();
+        var before = Observe(store);
+        var records = snapshot.Records.Length;
+        Assert.AreEqual(store.Machine.AppliedIndex, snapshot.ConsistentIndex);
+        store.Put("later", "x");
+        store.Ok<CompactionResponse>(new CompactionRequest { Revision = 8 });
+        Assert.AreEqual(records, snapshot.Records.Length);
+        var restored = NewStore();
+        restored.Machine.RestoreSnapshot(snapshot);
+        CollectionAssert.AreEqual(before, Observe(restored));
+    }
+
+    [TestMethod]
+    public void Restart_RebuildsTheKeyIndexAndLeasesFromTheEngine()
+    {
+        var store = HistoryFixture();
+        var before = Observe(store);
+        var restarted = Restart(store);
+        CollectionAssert.AreEqual(before, Observe(restarted));
+        Assert.AreEqual(store.Machine.StateDigest(), restarted.Machine.StateDigest());
+        Assert.AreEqual(store.NextIndex, restarted.NextIndex);
+    }
+
+    [TestMethod]
+    public void Restart_AfterCompactingAtATombstone_StillKnowsTheKeyWasDeleted()
+    {
+        // The case of etcd PR 19188: the tombstone is the key's only record left.
+        var store = NewStore();
+        store.Put("a", "1"); // 2
+        store.Delete("a"); // 3
+        store.Ok<CompactionResponse>(new CompactionRequest { Revision = 3 });
+        var restarted = Restart(store);
+        Assert.IsNull(restarted.GetKv("a"));
+        restarted.Put("a", "2"); // 4
+        var kv = restarted.GetKv("a")!;
+        Assert.AreEqual((4L, 1L), (kv.CreateRevision, kv.Version));
+        restarted.Ok<CompactionResponse>(new CompactionRequest { Revision = 4 });
+        CollectionAssert.AreEqual(new[] { new Revision(4, 0) }, StoredRevisions(restarted));
+    }
+
+    [TestMethod]
+    public void Apply_OfAnAlreadyAppliedIndex_IsRefused()
+    {
+        var store = NewStore();
+        store.Put("a", "1");
+        var command = store.Command(new PutRequest { Key = B("a"), Value = B("2") });
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => store.Machine.Apply(command, 1));
+        Assert.AreEqual(2, store.Machine.Revision);
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    [DataRow(4)]
+    public void RandomHistories_ReadTheSame_AfterARestartAndAfterASnapshotInstall(int block) =>
+        ForEachSeed(block, 25, RandomHistoryReadsTheSameAfterRestartAndSnapshot);
+
+    private void RandomHistoryReadsTheSameAfterRestartAndSnapshot(int seed)
+    {
+        var store = NewStore();
+        var commands = new RandomCommands(seed);
+        for (var i = 0; i < 500; i++)
+        {
+            store.Apply(commands.Next(store.Machine.Revision));
+        }
+        var expected = Observe(store);
+        var restored = NewStore();
+        restored.Machine.RestoreSnapshot(store.Machine.TakeSnapshot());
+        CollectionAssert.AreEqual(expected, Observe(restored));
+        CollectionAssert.AreEqual(expected, Observe(Restart(store)));
+        var next = commands.Next(store.Machine.Revision);
+        restored.NextIndex = store.NextIndex;
+        Assert.AreEqual(EtcdResultText.Render(store.Apply(next)), EtcdResultText.Render(restored.Apply(next)));
+    }
+}

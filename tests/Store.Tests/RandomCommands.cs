@@ -1,0 +1,89 @@
+namespace CurpStore.Store.Tests;
+
+/// <summary>
+/// Random etcd requests over a tiny key space, so that commands collide, overwrite, delete and depend on each other:
+/// puts (with leases, prev_kv, ignore_value), single/range/from-key deletes, txns with compares on every target and
+/// nested txns, ranges at past, compacted and future revisions, lease grants (given and chosen ids), revokes,
+/// checkpoints and compactions. Some requests fail on purpose (unknown leases, compacted revisions, duplicate keys).
+/// </summary>
+internal sealed class RandomCommands(int seed)
+{
+    private static readonly string[] KeyNames = ["a", "b", "c", "d", "e", "f"];
+    private readonly Random random = new(seed);
+
+    /// <summary>The next request; <paramref name="revision"/> steers revision-dependent requests near the store's.</summary>
+    public EtcdRequest Next(long revision) => random.Next(100) switch
+    {
+        < 30 => Put(),
+        < 40 => Delete(),
+        < 62 => Txn(depth: 0),
+        < 72 => Range(revision),
+        < 80 => new LeaseGrantRequest { Id = random.Next(3) == 0 ? 0 : random.Next(1, 4), TtlSeconds = random.Next(-1, 30) },
+        < 87 => new LeaseRevokeRequest { Id = random.Next(1, 5) },
+        < 90 => new LeaseCheckpointRequest { Checkpoints = [new LeaseCheckpoint(random.Next(1, 4), random.Next(0, 20))] },
+        _ => new CompactionRequest { Revision = revision - random.Next(-1, 6) },
+    };
+
+    private byte[] Key() => StoreDriver.B(KeyNames[random.Next(KeyNames.Length)]);
+
+    private PutRequest Put()
+    {
+        var put = new PutRequest
+        {
+            Key = Key(),
+            Value = StoreDriver.B($"v{random.Next(5)}"),
+            Lease = random.Next(4) == 0 ? random.Next(1, 5) : 0,
+            PrevKv = random.Next(2) == 0,
+        };
+        return random.Next(8) == 0 ? put with { Value = [], IgnoreValue = true } : put;
+    }
+
+    private DeleteRangeRequest Delete() => random.Next(3) switch
+    {
+        0 => new DeleteRangeRequest { Key = Key(), PrevKv = true },
+        1 => new DeleteRangeRequest { Key = Key(), RangeEnd = Key(), PrevKv = random.Next(2) == 0 },
+        _ => new DeleteRangeRequest { Key = Key(), RangeEnd = [0] },
+    };
+
+    private RangeRequest Range(long revision) => new()
+    {
+        Key = Key(),
+        RangeEnd = random.Next(2) == 0 ? [] : [0],
+        Revision = random.Next(3) == 0 ? revision - random.Next(-1, 8) : 0,
+        Limit = random.Next(3),
+        SortOrder = (SortOrder)random.Next(3),
+        SortTarget = (SortTarget)random.Next(5),
+        CountOnly = random.Next(6) == 0,
+    };
+
+    private TxnRequest Txn(int depth) => new()
+    {
+        Compare = [.. Enumerable.Range(0, random.Next(3)).Select(_ => Compare())],
+        Success = Ops(depth),
+        Failure = Ops(depth),
+    };
+
+    private Compare Compare() => new()
+    {
+        Key = Key(),
+        RangeEnd = random.Next(4) == 0 ? [0] : [],
+        Target = (CompareTarget)random.Next(5),
+        Result = (CompareResult)random.Next(4),
+        Version = random.Next(3),
+        CreateRevision = random.Next(8),
+        ModRevision = random.Next(8),
+        Lease = random.Next(3),
+        Value = StoreDriver.B($"v{random.Next(5)}"),
+    };
+
+    private List<RequestOp> Ops(int depth) => [.. Enumerable.Range(0, random.Next(4)).Select(_ => Op(depth))];
+
+    private RequestOp Op(int depth) => random.Next(10) switch
+    {
+        < 4 => Put(),
+        < 6 => Delete(),
+        < 8 => Range(0),
+        _ when depth < 2 => Txn(depth + 1),
+        _ => new RangeRequest { Key = Key() },
+    };
+}
