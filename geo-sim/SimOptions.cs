@@ -46,6 +46,10 @@ public sealed record SimOptions
     /// <summary>Check strict linearizability rather than effects only (<c>--strict</c>).</summary>
     public bool Strict { get; init; }
 
+    /// <summary>The replicated state machine (<c>--machine</c>): the etcd store on its in-memory engine, or the small KV
+    /// model the simulator started with.</summary>
+    public MachineKind Machine { get; init; } = MachineKind.Etcd;
+
     /// <summary>Run this many consecutive seeds starting at <see cref="Seed"/>; null for a single run (<c>--sweep</c>).</summary>
     public int? Sweep { get; init; }
 
@@ -60,6 +64,7 @@ public sealed record SimOptions
             $"--topology {Quote(TopologyPath)} --nodes {Nodes} --clients {Clients} --conflict {Conflict.ToString("R", CultureInfo.InvariantCulture)} ");
         line.Append(CultureInfo.InvariantCulture,
             $"--seconds {Seconds} --seed {Seed} --faults {SimOptionsParser.Name(Faults)} --mode {SimOptionsParser.Name(Mode)}");
+        line.Append(CultureInfo.InvariantCulture, $" --machine {SimOptionsParser.Name(Machine)}");
         if (LeaderRegion is not null)
         {
             line.Append(CultureInfo.InvariantCulture, $" --leader-region {Quote(LeaderRegion)}");

@@ -36,6 +36,7 @@ public static class SimOptionsParser
           --json                   print the report as JSON
           --leader-region NAME     preferred leader region (default: the topology's leader_region)
           --strict                 strict revisions: a write is answered once its log position is final; checked against the strict model
+          --machine etcd|kv        replicated state machine: the etcd store (default) or the small KV model
           --sweep N                run N consecutive seeds starting at --seed, 1..1000000
           --help, -h               print this text
         """;
@@ -115,10 +116,18 @@ public static class SimOptionsParser
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 
+    /// <summary>Lowercase command-line spelling of a state machine kind.</summary>
+    public static string Name(MachineKind machine) => machine switch
+    {
+        MachineKind.Etcd => "etcd",
+        MachineKind.Kv => "kv",
+        _ => throw new ArgumentOutOfRangeException(nameof(machine), machine, null),
+    };
+
     private static bool IsKnown(string flag) => flag switch
     {
         "--topology" or "--nodes" or "--clients" or "--conflict" or "--seconds" or "--seed"
-            or "--faults" or "--mode" or "--json" or "--leader-region" or "--strict" or "--sweep"
+            or "--faults" or "--mode" or "--json" or "--leader-region" or "--strict" or "--sweep" or "--machine"
             or "--help" or "-h" => true,
         _ => false,
     };
@@ -136,6 +145,15 @@ public static class SimOptionsParser
         "--json" => options with { Json = true },
         "--leader-region" => options with { LeaderRegion = NonEmpty(flag, value!) },
         "--strict" => options with { Strict = true },
+        "--machine" => options with
+        {
+            Machine = value switch
+            {
+                "etcd" => MachineKind.Etcd,
+                "kv" => MachineKind.Kv,
+                _ => throw new SimOptionsException($"--machine must be etcd or kv, got \"{value}\""),
+            }
+        },
         "--sweep" => options with { Sweep = Int(flag, value!, 1, MaxSweep) },
         "--help" => options with { Help = true },
         _ => throw new SimOptionsException($"unknown flag {flag}"),

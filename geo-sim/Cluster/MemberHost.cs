@@ -11,8 +11,11 @@ public sealed class MemberHost
     private readonly Membership members;
     private readonly Action<MemberHost, Ready> deliverReady;
 
-    public MemberHost(NodeConfig config, Membership members, string region, Action<MemberHost, Ready> deliverReady)
+    private readonly SimMachine kind;
+
+    public MemberHost(NodeConfig config, Membership members, string region, SimMachine kind, Action<MemberHost, Ready> deliverReady)
     {
+        this.kind = kind;
         this.config = config;
         this.members = members;
         this.deliverReady = deliverReady;
@@ -29,7 +32,11 @@ public sealed class MemberHost
 
     public CurpNode Node { get; private set; } = null!;
 
-    public KvStateMachine Machine { get; private set; } = null!;
+    public CheckingStateMachine Machine { get; private set; } = null!;
+
+    public ulong StateDigest() => kind.Digest(Machine.Inner);
+
+    public long SpeculationMismatches => kind.SpeculationMismatches(Machine.Inner);
 
     public bool IsUp { get; private set; }
 
@@ -48,13 +55,13 @@ public sealed class MemberHost
     {
         EarlierElections += Node.Counters.LeaderElected;
         EarlierDuplicateApplies += Machine.DuplicateApplies;
-        EarlierSpeculationMismatches += Machine.SpeculationMismatches;
+        EarlierSpeculationMismatches += SpeculationMismatches;
         IsUp = false;
     }
 
     public void Start()
     {
-        Machine = new KvStateMachine();
+        Machine = new CheckingStateMachine(kind.Create(), kind.AppliedRevision);
         Incarnation++;
         // Each incarnation draws new election timeouts, as a restarted process would.
         Node = new CurpNode(config with { RandomSeed = config.RandomSeed + (ulong)Incarnation }, members, Machine, Disk.Load());

@@ -12,8 +12,11 @@ public sealed class SimClient
     private readonly Dictionary<ProposeId, PendingOperation> pending = [];
     private long nextOperationId;
 
-    public SimClient(ulong id, int index, string region, ProposerConfig config, SimRandom random, double conflictRatio)
+    private readonly SimMachine machine;
+
+    public SimClient(ulong id, int index, string region, ProposerConfig config, SimRandom random, double conflictRatio, SimMachine machine)
     {
+        this.machine = machine;
         Id = id;
         Index = index;
         Region = region;
@@ -38,7 +41,7 @@ public sealed class SimClient
 
     public List<WriteSample> Writes { get; } = [];
 
-    private sealed record PendingOperation(long OperationId, KvCommand Command, long InvokeMicros);
+    private sealed record PendingOperation(long OperationId, WorkloadOperation Command, long InvokeMicros);
 
     /// <summary>Issues the next operation if the client is running, has a session and nothing outstanding.</summary>
     public void MaybeIssue(long nowMicros)
@@ -50,14 +53,14 @@ public sealed class SimClient
         var hot = random.Chance(conflictRatio);
         var roll = random.NextDouble();
         var sequenceValue = $"v{Index}.{nextOperationId}";
-        KvCommand command;
         if (roll < 0.1)
         {
             // Reads go to the hot key or to one of this client's earlier keys (possibly still uncommitted).
             var readKey = hot || writtenKeys.Count == 0 ? "hot" : writtenKeys[random.Next(writtenKeys.Count)];
-            command = new KvCommand(Proposer.NextReadId(), KvOperation.Get, readKey);
-            pending[command.Id] = new PendingOperation(nextOperationId++, command, nowMicros);
-            Proposer.Read(command);
+            var read = new WorkloadOperation(KvOperation.Get, readKey);
+            var readId = Proposer.NextReadId();
+            pending[readId] = new PendingOperation(nextOperationId++, read, nowMicros);
+            Proposer.Read(machine.Build(readId, read));
             return;
         }
         // A write that is not aimed at the hot key takes a key nobody has used: it conflicts with nothing, not even
@@ -71,15 +74,15 @@ public sealed class SimClient
                 writtenKeys.RemoveAt(0);
             }
         }
-        var id = Proposer.NextId();
-        command = roll switch
+        var write = roll switch
         {
-            < 0.8 => new KvCommand(id, KvOperation.Put, key, sequenceValue),
-            < 0.9 => new KvCommand(id, KvOperation.CompareAndSwap, key, sequenceValue, random.Chance(0.5) ? null : LastValueSeen(key)),
-            _ => new KvCommand(id, KvOperation.Delete, key),
+            < 0.8 => new WorkloadOperation(KvOperation.Put, key, sequenceValue),
+            < 0.9 => new WorkloadOperation(KvOperation.CompareAndSwap, key, sequenceValue, random.Chance(0.5) ? null : LastValueSeen(key)),
+            _ => new WorkloadOperation(KvOperation.Delete, key),
         };
-        pending[command.Id] = new PendingOperation(nextOperationId++, command, nowMicros);
-        Proposer.Propose(command);
+        var id = Proposer.NextId();
+        pending[id] = new PendingOperation(nextOperationId++, write, nowMicros);
+        Proposer.Propose(machine.Build(id, write));
     }
 
     public void OnCompletion(Completion completion, long nowMicros)
@@ -89,7 +92,7 @@ public sealed class SimClient
             return;
         }
         var command = operation.Command;
-        var result = completion.Result as KvResult;
+        var result = completion.Result is { } answer ? machine.Interpret(command, answer) : null;
         var answered = completion.Succeeded && result is not null;
         History.Add(new HistoryOperation(
             Id: ((long)Index << 32) | operation.OperationId,
@@ -111,10 +114,10 @@ public sealed class SimClient
             ReadValue: command.Operation == KvOperation.Get ? result?.Value : null,
             ModRevision: result?.ModRevision ?? 0,
             HeaderRevision: result?.HeaderRevision ?? 0));
-        if (answered && !command.IsReadOnly)
+        if (answered && command.Operation != KvOperation.Get)
         {
             lastValues[command.Key] = result!.Succeeded && command.Operation != KvOperation.Delete ? command.Value : null;
-            Writes.Add(new WriteSample(command.Id, (nowMicros - operation.InvokeMicros) / 1000.0, completion.Path, result.Succeeded ? result.ModRevision : 0));
+            Writes.Add(new WriteSample(completion.Id, (nowMicros - operation.InvokeMicros) / 1000.0, completion.Path, result.Succeeded ? result.ModRevision : 0));
         }
         else if (answered && result is not null)
         {

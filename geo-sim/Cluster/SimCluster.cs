@@ -40,6 +40,7 @@ public sealed class SimCluster
         var memberIds = Enumerable.Range(1, options.Nodes).Select(i => (ulong)i).ToImmutableArray();
         var membership = Membership.Of(memberIds);
         var fastPath = options.Mode == ProtocolMode.Curp;
+        var machine = SimMachine.For(options.Machine);
         for (var i = 0; i < options.Nodes; i++)
         {
             var config = new NodeConfig
@@ -54,7 +55,7 @@ public sealed class SimCluster
                 MaxEntriesPerAppend = 128,
                 RetainEntriesAfterSnapshot = 20,
             };
-            var host = new MemberHost(config, membership, placement[i], OnReady);
+            var host = new MemberHost(config, membership, placement[i], machine, OnReady);
             members.Add(host);
             network.Register(host.Id, host.Region, host.Step);
         }
@@ -71,7 +72,7 @@ public sealed class SimCluster
                 RetryTicks = 150,
                 MaxAttempts = 40,
             };
-            var client = new SimClient(proposerConfig.NodeId, i, region, proposerConfig, random.Fork(1_000 + (ulong)i), options.Conflict);
+            var client = new SimClient(proposerConfig.NodeId, i, region, proposerConfig, random.Fork(1_000 + (ulong)i), options.Conflict, machine);
             clients.Add(client);
             network.Register(client.Id, region, message => OnClientMessage(client, message));
         }
@@ -197,7 +198,7 @@ public sealed class SimCluster
         {
             return;
         }
-        var digest = member.Machine.StateDigest();
+        var digest = member.StateDigest();
         if (digestAtIndex.TryGetValue(applied, out var seen))
         {
             if (seen != digest)
@@ -357,7 +358,7 @@ public sealed class SimCluster
         var effects = new LinearizabilityChecker(ConsistencyModel.EffectsOnly).Check(history);
         var strict = new LinearizabilityChecker(ConsistencyModel.Strict).Check(history);
         var reference = members.First(m => m.Node.IsLeader || m == members[^1]);
-        var digests = members.Select(m => (m.Node.AppliedIndex, m.Machine.StateDigest())).Distinct().Count();
+        var digests = members.Select(m => (m.Node.AppliedIndex, m.StateDigest())).Distinct().Count();
         var appliedRevisions = reference.Machine.AppliedRevisions;
         var writes = clients.SelectMany(c => c.Writes).ToList();
         var lostAcknowledged = writes.Count(w => !appliedRevisions.ContainsKey(w.Id));
@@ -374,7 +375,7 @@ public sealed class SimCluster
             StrictCheck = strict,
             DivergentReplicas = DivergentReplicas + (converged && digests > 1 ? 1 : 0),
             DuplicateApplies = members.Sum(m => m.EarlierDuplicateApplies + m.Machine.DuplicateApplies),
-            SpeculationMismatches = members.Sum(m => m.EarlierSpeculationMismatches + m.Machine.SpeculationMismatches),
+            SpeculationMismatches = members.Sum(m => m.EarlierSpeculationMismatches + m.SpeculationMismatches),
             LostAcknowledgedWrites = lostAcknowledged,
             ResequencedRevisions = resequenced,
             LeaderCrashes = LeaderCrashes,

@@ -103,6 +103,17 @@ public sealed class ClusterAcceptanceTests
     }
 
     [TestMethod]
+    [DataRow(MachineKind.Etcd)]
+    [DataRow(MachineKind.Kv)]
+    public void BothStateMachines_PassEveryCheck_UnderFaults(MachineKind machine)
+    {
+        var options = new SimOptions { Nodes = 3, Clients = 8, Seconds = 10, Seed = 7_000, Faults = FaultMode.All, Conflict = 0.3, Machine = machine };
+        var summary = SeedSweep.Run(options, TestTopologies.ThreeRegions(), 30, Console.Out);
+        Assert.AreEqual(0, summary.FailingSeeds.Count, $"{machine}: failing seeds {string.Join(' ', summary.FailingSeeds)}");
+        Assert.IsTrue(summary.Operations > 3_000 && summary.LeaderCrashes > 0);
+    }
+
+    [TestMethod]
     public void WithoutLeaderChanges_NoRevisionIsResequenced()
     {
         var options = new SimOptions { Nodes = 5, Clients = 16, Seconds = 10, Seed = 6_000, Conflict = 0.3 };

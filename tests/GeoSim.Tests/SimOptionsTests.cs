@@ -139,4 +139,13 @@ public sealed class SimOptionsTests
 
         return [.. parts];
     }
+
+    [TestMethod]
+    public void MachineFlag_SelectsTheStateMachine_AndRefusesOthers()
+    {
+        Assert.AreEqual(MachineKind.Etcd, SimOptionsParser.Parse([]).Machine);
+        Assert.AreEqual(MachineKind.Kv, SimOptionsParser.Parse(["--machine", "kv"]).Machine);
+        var error = Assert.ThrowsExactly<SimOptionsException>(() => SimOptionsParser.Parse(["--machine", "redis"]));
+        StringAssert.Contains(error.Message, "--machine must be etcd or kv");
+    }
 }
