@@ -1,0 +1,232 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace CurpStore.Rpc.Tests;
+
+/// <summary>The four call shapes, end to end between our client and our server over h2c and TLS.</summary>
+[TestClass]
+public sealed class CallTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
+
+    [TestMethod]
+    public async Task Unary_RoundTripsOneMessage()
+    {
+        await using TestHost host = await TestHost.StartAsync(server => server.AddUnaryMethod(
+            TestMethods.Echo, (request, context) => Task.FromResult(new StringValue { Value = $"{request.Value} via {context.Method}" })));
+
+        StringValue response = await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "hello" }).WaitAsync(Limit);
+
+        Assert.AreEqual("hello via /test.Echo/Echo", response.Value);
+    }
+
+    [TestMethod]
+    public async Task Unary_EmptyMessagesAndLargeMessages_CrossFlowControlWindows()
+    {
+        await using TestHost host = await TestHost.StartAsync(server => server.AddUnaryMethod(
+            TestMethods.EchoBytes, (request, _) => Task.FromResult(new BytesValue { Value = request.Value })));
+
+        BytesValue empty = await host.Channel.UnaryAsync(TestMethods.EchoBytes, new BytesValue()).WaitAsync(Limit);
+        byte[] large = new byte[3 * 1024 * 1024]; // beyond Kestrel's 768 KiB stream window and the client's initial window
+        new Random(7).NextBytes(large);
+        BytesValue echoed = await host.Channel.UnaryAsync(TestMethods.EchoBytes, new BytesValue { Value = ByteString.CopyFrom(large) }).WaitAsync(Limit);
+
+        Assert.AreEqual(0, empty.Value.Length);
+        CollectionAssert.AreEqual(large, echoed.Value.ToByteArray());
+    }
+
+    [TestMethod]
+    public async Task ServerStreaming_DeliversEveryMessageInOrder_ThenOk()
+    {
+        await using TestHost host = await TestHost.StartAsync(server => server.AddServerStreamingMethod(
+            TestMethods.Count,
+            async (request, stream, _) =>
+            {
+                for (long i = 1; i <= request.Value; i++)
+                {
+                    await stream.WriteAsync(new Int64Value { Value = i });
+                }
+            }));
+
+        using AsyncServerStreamingCall<Int64Value> call = host.Channel.ServerStreaming(TestMethods.Count, new Int64Value { Value = 500 });
+        var received = new List<long>();
+        await foreach (Int64Value message in call.ResponseStream)
+        {
+            received.Add(message.Value);
+        }
+
+        CollectionAssert.AreEqual(Enumerable.Range(1, 500).Select(i => (long)i).ToList(), received);
+        Assert.AreEqual(GrpcStatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [TestMethod]
+    public async Task ClientStreaming_ServerReadsUntilTheClientCompletes()
+    {
+        await using TestHost host = await TestHost.StartAsync(server => server.AddClientStreamingMethod(
+            TestMethods.Sum,
+            async (requests, _) =>
+            {
+                long sum = 0;
+                await foreach (Int64Value value in requests)
+                {
+                    sum += value.Value;
+                }
+
+                return new Int64Value { Value = sum };
+            }));
+
+        using AsyncClientStreamingCall<Int64Value, Int64Value> call = host.Channel.ClientStreaming(TestMethods.Sum);
+        for (int i = 1; i <= 100; i++)
+        {
+            await call.RequestStream.WriteAsync(new Int64Value { Value = i }).WaitAsync(Limit);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Int64Value total = await call.ResponseAsync.WaitAsync(Limit);
+
+        Assert.AreEqual(5050, total.Value);
+    }
+
+    [TestMethod]
+    public async Task Duplex_RequestsAndResponsesInterleave()
+    {
+        await using TestHost host = await TestHost.StartAsync(server => server.AddDuplexStreamingMethod(
+            TestMethods.Chat,
+            async (requests, responses, _) =>
+            {
+                await foreach (StringValue request in requests)
+                {
+                    await responses.WriteAsync(new StringValue { Value = "re: " + request.Value });
+                }
+            }));
+
+        using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+        for (int i = 0; i < 20; i++)
+        {
+            // Each answer must arrive before the next request is sent: a real duplex stream, not a buffered one.
+            await call.RequestStream.WriteAsync(new StringValue { Value = $"m{i}" }).WaitAsync(Limit);
+            Assert.IsTrue(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+            Assert.AreEqual($"re: m{i}", call.ResponseStream.Current.Value);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.IsFalse(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+        Assert.AreEqual(GrpcStatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [TestMethod]
+    public async Task ManyConcurrentCalls_BeyondTheStreamLimit_AllSucceed()
+    {
+        await using TestHost host = await TestHost.StartAsync(
+            server => server.AddUnaryMethod(TestMethods.Echo, async (request, context) =>
+            {
+                await Task.Delay(20, context.CancellationToken);
+                return request;
+            }),
+            new GrpcServerOptions { MaxConcurrentStreamsPerConnection = 100 });
+
+        StringValue[] responses = await Task.WhenAll(Enumerable.Range(0, 400)
+            .Select(i => host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = i.ToString(System.Globalization.CultureInfo.InvariantCulture) })))
+            .WaitAsync(Limit);
+
+        CollectionAssert.AreEqual(Enumerable.Range(0, 400).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), responses.Select(r => r.Value).ToList());
+    }
+
+    [TestMethod]
+    public async Task Tls_WithALPNh2_CarriesAllCallShapes()
+    {
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = TestHost.CreateSelfSignedCertificate();
+        await using TestHost host = await TestHost.StartAsync(
+            server => server
+                .AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request))
+                .AddDuplexStreamingMethod(TestMethods.Chat, async (requests, responses, _) =>
+                {
+                    await foreach (StringValue request in requests)
+                    {
+                        await responses.WriteAsync(request);
+                    }
+                }),
+            certificate: certificate);
+
+        Assert.AreEqual("https", host.Address.Scheme);
+        StringValue response = await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "secret" }).WaitAsync(Limit);
+        using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+        await call.RequestStream.WriteAsync(new StringValue { Value = "over tls" }).WaitAsync(Limit);
+        Assert.IsTrue(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+        await call.RequestStream.CompleteAsync();
+        Assert.IsFalse(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+
+        Assert.AreEqual("secret", response.Value);
+        Assert.AreEqual("over tls", call.ResponseStream.Current.Value);
+    }
+
+    [TestMethod]
+    public async Task Tls_UntrustedCertificate_IsUnavailable()
+    {
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = TestHost.CreateSelfSignedCertificate();
+        await using TestHost host = await TestHost.StartAsync(
+            server => server.AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request)), certificate: certificate);
+        using var channel = new GrpcChannel(host.Address); // default validation: the self-signed certificate is not trusted
+
+        RpcException error = await Assert.ThrowsExactlyAsync<RpcException>(() => channel.UnaryAsync(TestMethods.Echo, new StringValue()).WaitAsync(Limit));
+
+        Assert.AreEqual(GrpcStatusCode.Unavailable, error.StatusCode);
+    }
+
+    [TestMethod]
+    public async Task KeepAlivePings_KeepAnIdleStreamAlive()
+    {
+        await using TestHost host = await TestHost.StartAsync(
+            server => server.AddDuplexStreamingMethod(TestMethods.Chat, async (requests, responses, _) =>
+            {
+                await foreach (StringValue request in requests)
+                {
+                    await responses.WriteAsync(request);
+                }
+            }),
+            new GrpcServerOptions { KeepAlivePingDelay = TimeSpan.FromSeconds(1), KeepAlivePingTimeout = TimeSpan.FromSeconds(1) },
+            new GrpcChannelOptions { KeepAlivePingDelay = TimeSpan.FromSeconds(1), KeepAlivePingTimeout = TimeSpan.FromSeconds(1) });
+
+        using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+        await call.RequestStream.WriteAsync(new StringValue { Value = "before" }).WaitAsync(Limit);
+        Assert.IsTrue(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several ping rounds in both directions, answered by both sides
+        await call.RequestStream.WriteAsync(new StringValue { Value = "after" }).WaitAsync(Limit);
+        Assert.IsTrue(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+
+        Assert.AreEqual("after", call.ResponseStream.Current.Value);
+    }
+
+    [TestMethod]
+    public async Task ConnectionRefused_IsUnavailable()
+    {
+        using var channel = new GrpcChannel(new Uri("http://127.0.0.1:1"));
+
+        RpcException error = await Assert.ThrowsExactlyAsync<RpcException>(() => channel.UnaryAsync(TestMethods.Echo, new StringValue()).WaitAsync(Limit));
+
+        Assert.AreEqual(GrpcStatusCode.Unavailable, error.StatusCode);
+    }
+    [TestMethod]
+    public async Task Server_ListensOnH2cAndTlsAtOnce_AndRejectsBadListenUrls()
+    {
+        using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate = TestHost.CreateSelfSignedCertificate();
+        await using var server = new GrpcServer(new GrpcServerOptions { ServerCertificate = certificate, ShutdownTimeout = TimeSpan.FromSeconds(2) });
+        server.AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request));
+        await Assert.ThrowsExactlyAsync<ArgumentException>(() => new GrpcServer().ListenAsync([new Uri("http://example.com:0")]));
+        await Assert.ThrowsExactlyAsync<ArgumentException>(() => new GrpcServer().ListenAsync([new Uri("https://127.0.0.1:0")]));
+        await Assert.ThrowsExactlyAsync<ArgumentException>(() => new GrpcServer().ListenAsync([new Uri("http://127.0.0.1:0/prefix")]));
+
+        await server.ListenAsync([new Uri("http://127.0.0.1:0"), new Uri("https://127.0.0.1:0")]);
+        Uri h2c = server.ListeningAddresses.Single(address => address.Scheme == "http");
+        Uri tls = server.ListeningAddresses.Single(address => address.Scheme == "https");
+        using var plain = new GrpcChannel(h2c);
+        using var secure = new GrpcChannel(tls, new GrpcChannelOptions
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        });
+
+        Assert.AreEqual("a", (await plain.UnaryAsync(TestMethods.Echo, new StringValue { Value = "a" }).WaitAsync(Limit)).Value);
+        Assert.AreEqual("b", (await secure.UnaryAsync(TestMethods.Echo, new StringValue { Value = "b" }).WaitAsync(Limit)).Value);
+        Assert.ThrowsExactly<InvalidOperationException>(() => server.AddUnaryMethod(TestMethods.EchoBytes, (request, _) => Task.FromResult(request)));
+    }
+}
