@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using CurpStore.Curp;
+using CurpStore.Rpc;
+using CurpStore.Rpc.CurpWire;
+using CurpStore.Server.Hosting;
+using CurpStore.Server.Wire;
+
+namespace CurpStore.Server.Transport;
+
+/// <summary>
+/// Sends the core's messages to other members (and to remote proposers through the member that hosts them) with one
+/// gRPC <c>Curp/Deliver</c> call per batch. Each destination has a bounded queue and one sender loop: what the loop
+/// finds queued goes out as one batch; a full queue drops the message (Raft and CURP retry what is lost) and counts it.
+/// A failed call backs off exponentially; each change of a peer's reachability is logged once.
+/// </summary>
+public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
+{
+    private readonly WireCodec codec;
+    private readonly Func<ulong, Uri?> resolve;
+    private readonly Action<string> log;
+    private readonly TransportOptions options;
+    private readonly ConcurrentDictionary<Uri, Peer> peers = new();
+    private readonly CancellationTokenSource stopping = new();
+
+    public GrpcPeerTransport(WireCodec codec, Func<ulong, Uri?> resolve, TransportOptions? options = null, Action<string>? log = null)
+    {
+        this.codec = codec;
+        this.resolve = resolve;
+        this.options = options ?? new TransportOptions();
+        this.log = log ?? (_ => { });
+    }
+
+    /// <summary>Messages dropped because a destination's queue was full or its address unknown.</summary>
+    public long Dropped => Interlocked.Read(ref dropped);
+
+    private long dropped;
+
+    public void Send(Message message)
+    {
+        var address = resolve(message.To);
+        if (address is null)
+        {
+            Interlocked.Increment(ref dropped);
+            return;
+        }
+        var peer = peers.GetOrAdd(address, a => new Peer(this, a));
+        foreach (var envelope in codec.Encode(message))
+        {
+            if (!peer.Queue.Writer.TryWrite(envelope))
+            {
+                Interlocked.Increment(ref dropped);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stopping.Cancel();
+        foreach (var peer in peers.Values)
+        {
+            peer.Queue.Writer.TryComplete();
+            await peer.Loop.ConfigureAwait(false);
+            peer.Channel.Dispose();
+        }
+        stopping.Dispose();
+    }
+
+    private sealed class Peer
+    {
+        private readonly GrpcPeerTransport transport;
+
+        public Peer(GrpcPeerTransport transport, Uri address)
+        {
+            this.transport = transport;
+            Address = address;
+            Queue = System.Threading.Channels.Channel.CreateBounded<Envelope>(new BoundedChannelOptions(transport.options.QueueCapacity)
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the caller counts a drop
+            });
+            Channel = new GrpcChannel(address, new GrpcChannelOptions { MaxSendMessageSize = transport.options.MaxBatchBytes + (1 << 20) });
+            Loop = Task.Run(RunAsync);
+        }
+
+        public Uri Address { get; }
+
+        public Channel<Envelope> Queue { get; }
+
+        public GrpcChannel Channel { get; }
+
+        public Task Loop { get; }
+
+        private async Task RunAsync()
+        {
+            var reachable = true;
+            var backoff = transport.options.InitialBackoff;
+            var token = transport.stopping.Token;
+            try
+            {
+                while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+                {
+                    var batch = new EnvelopeBatch();
+                    var bytes = 0;
+                    while (bytes < transport.options.MaxBatchBytes && batch.Envelopes.Count < transport.options.MaxBatchMessages
+                        && Queue.Reader.TryRead(out var envelope))
+                    {
+                        batch.Envelopes.Add(envelope);
+                        bytes += envelope.CalculateSize();
+                    }
+                    try
+                    {
+                        await Channel.UnaryAsync(CurpMethods.Deliver, batch, new CallOptions(Deadline: DateTime.UtcNow + transport.options.CallTimeout, CancellationToken: token))
+                            .ConfigureAwait(false);
+                        if (!reachable)
+                        {
+                            transport.log($"peer {Address} is reachable again");
+                            reachable = true;
+                        }
+                        backoff = transport.options.InitialBackoff;
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    {
+                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
+                        if (reachable)
+                        {
+                            transport.log($"peer {Address} is unreachable ({e.StatusCode}: {e.Detail}); retrying with backoff");
+                            reachable = false;
+                        }
+                        await Task.Delay(backoff, token).ConfigureAwait(false);
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, transport.options.MaxBackoff.Ticks));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // stopping
+            }
+        }
+    }
+}
+
+public sealed record TransportOptions
+{
+    /// <summary>Envelopes queued per destination before new ones are dropped.</summary>
+    public int QueueCapacity { get; init; } = 10_000;
+
+    public int MaxBatchMessages { get; init; } = 1_024;
+
+    public int MaxBatchBytes { get; init; } = 4 << 20;
+
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>The server side of <c>Curp/Deliver</c>: decodes each envelope and hands the message to the host.</summary>
+public sealed class CurpDeliveryService(WireCodec codec, Func<Message, bool> deliver, Action<string>? log = null)
+{
+    private readonly ConcurrentDictionary<ulong, SnapshotAssembler> assemblers = new();
+
+    public void Register(GrpcServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        server.AddUnaryMethod(CurpMethods.Deliver, (batch, context) =>
+        {
+            foreach (var envelope in batch.Envelopes)
+            {
+                Message? message;
+                try
+                {
+                    message = codec.Decode(envelope, assemblers.GetOrAdd(envelope.From, _ => new SnapshotAssembler()));
+                }
+                catch (FormatException e)
+                {
+                    log?.Invoke($"dropped a malformed message from {envelope.From}: {e.Message}");
+                    throw new RpcException(GrpcStatusCode.InvalidArgument, $"malformed message: {e.Message}");
+                }
+                if (message is not null)
+                {
+                    deliver(message);
+                }
+            }
+            return Task.FromResult(new BatchAck());
+        });
+    }
+}
