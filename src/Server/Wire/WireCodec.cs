@@ -50,7 +50,11 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
             case AppendResponse m:
                 envelope.AppendResponse = new W.AppendResponse
                 {
-                    Term = m.Term, Success = m.Success, MatchIndex = m.MatchIndex, RejectHintIndex = m.RejectHintIndex, RejectHintTerm = m.RejectHintTerm,
+                    Term = m.Term,
+                    Success = m.Success,
+                    MatchIndex = m.MatchIndex,
+                    RejectHintIndex = m.RejectHintIndex,
+                    RejectHintTerm = m.RejectHintTerm,
                     ReadContext = m.ReadContext,
                 };
                 break;
@@ -70,7 +74,12 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
             case ProposeResponse m:
                 envelope.ProposeResponse = new W.ProposeResponse
                 {
-                    Id = Encode(m.Id), Term = m.Term, LeaderHint = m.LeaderHint, Outcome = (W.ProposeOutcome)m.Outcome, Index = m.Index, Error = (W.ProposeError)m.Error,
+                    Id = Encode(m.Id),
+                    Term = m.Term,
+                    LeaderHint = m.LeaderHint,
+                    Outcome = (W.ProposeOutcome)m.Outcome,
+                    Index = m.Index,
+                    Error = (W.ProposeError)m.Error,
                 };
                 if (m.Result is not null)
                 {

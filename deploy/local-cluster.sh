@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Starts or stops a CurpStore cluster on loopback: separate processes, separate data dirs.
+#   deploy/local-cluster.sh start [3|5] [--state-dir DIR] [--base-port P] [-- extra server flags]   prints the endpoints
+#   deploy/local-cluster.sh stop  [--state-dir DIR]                                  stops exactly what start started
+#   deploy/local-cluster.sh status [--state-dir DIR]
+# Member i (1-based) listens for clients on 127.0.0.1:(P + 10*(i-1)) and for peers on 127.0.0.1:(P + 1 + 10*(i-1)),
+# P = 2379 unless --base-port says otherwise.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+command=${1:-}
+shift || true
+size=3
+base_port=2379
+state_dir=${CURPSTORE_CLUSTER_DIR:-/tmp/curpstore-local-cluster}
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    3|5|7) size=$1 ;;
+    --state-dir) state_dir=$2; shift ;;
+    --base-port) base_port=$2; shift ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "local-cluster: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+member_pids() { [ -f "$state_dir/pids" ] && cat "$state_dir/pids" || true; }
+
+case "$command" in
+  start)
+    if [ -n "$(member_pids)" ]; then
+      echo "local-cluster: a cluster started from $state_dir is still recorded; run '$0 stop --state-dir $state_dir' first" >&2
+      exit 1
+    fi
+    mkdir -p "$state_dir"
+    dotnet build "$repo/src/Server/Server.csproj" -c Release -nologo -v quiet >/dev/null
+    server="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll"
+    cluster=""
+    for i in $(seq 1 "$size"); do
+      cluster+="m$i=http://127.0.0.1:$((base_port + 1 + 10 * (i - 1))),"
+    done
+    cluster=${cluster%,}
+    : > "$state_dir/pids"
+    endpoints=""
+    for i in $(seq 1 "$size"); do
+      client="http://127.0.0.1:$((base_port + 10 * (i - 1)))"
+      peer="http://127.0.0.1:$((base_port + 1 + 10 * (i - 1)))"
+      dotnet "$server" --name "m$i" --data-dir "$state_dir/m$i.curpstore" \
+        --listen-client-urls "$client" --advertise-client-urls "$client" \
+        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+        --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token local-cluster \
+        "${extra[@]}" > "$state_dir/m$i.log" 2>&1 &
+      echo "$!" >> "$state_dir/pids"
+      endpoints+="$client,"
+    done
+    echo "${endpoints%,}" > "$state_dir/endpoints"
+    echo "started $size members (logs and data in $state_dir)"
+    echo "endpoints: ${endpoints%,}"
+    ;;
+  stop)
+    pids=$(member_pids)
+    if [ -z "$pids" ]; then
+      echo "local-cluster: nothing recorded in $state_dir" >&2
+      exit 0
+    fi
+    for pid in $pids; do
+      # Only our own processes: the pid must still run the CurpStore server.
+      if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q CurpStore.Server; then
+        kill -TERM "$pid" 2>/dev/null || true
+      fi
+    done
+    for pid in $pids; do
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    rm -f "$state_dir/pids"
+    echo "stopped"
+    ;;
+  status)
+    for pid in $(member_pids); do
+      if kill -0 "$pid" 2>/dev/null; then echo "$pid running"; else echo "$pid gone"; fi
+    done
+    [ -f "$state_dir/endpoints" ] && echo "endpoints: $(cat "$state_dir/endpoints")"
+    ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,69 @@
+using CurpStore.Curp;
+using CurpStore.Rpc;
+using CurpStore.Server.Etcd;
+using CurpStore.Server.Hosting;
+using CurpStore.Store;
+using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
+
+namespace CurpStore.Server.Facade;
+
+/// <summary>What every etcd service of one member shares: the host that proposes on the clients' behalf, the state
+/// machine for serializable reads, the ids for response headers, and the translation of failures into the status
+/// codes and messages etcd gives.</summary>
+public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, ulong clusterId, ulong memberId)
+{
+    public NodeHost Host { get; } = host;
+
+    public EtcdStateMachine Machine { get; } = machine;
+
+    public ulong ClusterId { get; } = clusterId;
+
+    public ulong MemberId { get; } = memberId;
+
+    public EtcdHeaderIds HeaderIds => new(ClusterId, MemberId, Host.Status.Term);
+
+    /// <summary>Proposes a write through CURP (this member is the proposer) and returns the store's answer.</summary>
+    public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context)
+    {
+        var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), context.CancellationToken).ConfigureAwait(false);
+        return Answer(completion);
+    }
+
+    /// <summary>A linearizable read goes through the leader's ReadIndex; a serializable one is served by this member.</summary>
+    public async Task<EtcdResponse> ReadAsync(EtcdRequest request, bool serializable, ServerCallContext context)
+    {
+        if (serializable)
+        {
+            var local = await Host.InvokeAsync(_ => Machine.Read(request), context.CancellationToken).ConfigureAwait(false);
+            return Check(local);
+        }
+        var completion = await Host.ReadAsync(id => new EtcdCommand(id, request), context.CancellationToken).ConfigureAwait(false);
+        return Answer(completion);
+    }
+
+    public static void ThrowIfInvalid(EtcdError? error)
+    {
+        if (error is not null)
+        {
+            throw ToRpc(error);
+        }
+    }
+
+    private static EtcdResponse Answer(Completion completion) => completion.Error switch
+    {
+        ProposeError.None => Check(completion.Result),
+        ProposeError.TooManyRequests => throw new RpcException(RpcStatus.ResourceExhausted, "etcdserver: too many requests"),
+        // The proposer gave up (no leader answered within its retries) or the session expired: the outcome is
+        // unknown, which etcd reports as a timeout.
+        _ => throw new RpcException(RpcStatus.Unavailable, "etcdserver: request timed out"),
+    };
+
+    private static EtcdResponse Check(ICommandResult? result) => result switch
+    {
+        EtcdResponse response => response,
+        EtcdError error => throw ToRpc(error),
+        _ => throw new RpcException(RpcStatus.Internal, $"unexpected answer {result?.GetType().Name ?? "null"}"),
+    };
+
+    private static RpcException ToRpc(EtcdError error) => new((RpcStatus)(int)error.Code, error.Message);
+}

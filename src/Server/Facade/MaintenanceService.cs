@@ -1,0 +1,71 @@
+using CurpStore.Curp;
+using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
+
+namespace CurpStore.Server.Facade;
+
+/// <summary>The member directory: names and URLs of the members this one knows, for MemberList and Status.</summary>
+public sealed record MemberInfo(ulong Id, string Name, IReadOnlyList<Uri> PeerUrls, IReadOnlyList<Uri> ClientUrls);
+
+/// <summary>etcd's Maintenance.Status and Cluster.MemberList, enough for <c>etcdctl endpoint status</c>,
+/// <c>endpoint health</c> and <c>member list</c>.</summary>
+public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<MemberInfo> members)
+{
+    /// <summary>The etcd API version this server emulates (kube-apiserver and etcdctl read it from Status).</summary>
+    public const string EmulatedEtcdVersion = "3.5.0";
+
+    public void Register(GrpcServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        server.AddUnaryMethod(MaintenanceMethods.Status, StatusAsync);
+        server.AddUnaryMethod(ClusterMethods.MemberList, MemberListAsync);
+    }
+
+    private async Task<Pb.StatusResponse> StatusAsync(Pb.StatusRequest request, ServerCallContext context)
+    {
+        var status = facade.Host.Status;
+        // The store belongs to the host's loop thread: read its revision there.
+        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
+        var response = new Pb.StatusResponse
+        {
+            Header = Header(revision),
+            Version = EmulatedEtcdVersion,
+            DbSize = revision * 64,
+            Leader = status.LeaderId,
+            RaftIndex = status.CommitIndex,
+            RaftTerm = status.Term,
+            RaftAppliedIndex = status.AppliedIndex,
+            DbSizeInUse = revision * 64,
+            IsLearner = false,
+        };
+        if (status.LeaderId == 0)
+        {
+            response.Errors.Add("etcdserver: no leader");
+        }
+        return response;
+    }
+
+    private async Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context)
+    {
+        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
+        var response = new Pb.MemberListResponse { Header = Header(revision) };
+        var voters = facade.Host.Status.Voters;
+        foreach (var member in members.Where(m => voters.IsDefaultOrEmpty || voters.Contains(m.Id)))
+        {
+            var proto = new Pb.Member { ID = member.Id, Name = member.Name };
+            proto.PeerURLs.AddRange(member.PeerUrls.Select(u => u.OriginalString.TrimEnd('/')));
+            proto.ClientURLs.AddRange(member.ClientUrls.Select(u => u.OriginalString.TrimEnd('/')));
+            response.Members.Add(proto);
+        }
+        return response;
+    }
+
+    private Pb.ResponseHeader Header(long revision) => new()
+    {
+        ClusterId = facade.ClusterId,
+        MemberId = facade.MemberId,
+        Revision = revision,
+        RaftTerm = facade.Host.Status.Term,
+    };
+}

@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+
+using CurpStore.Curp;
+using CurpStore.Rpc;
+using CurpStore.Server.Configuration;
+using CurpStore.Server.Etcd;
+using CurpStore.Server.Facade;
+using CurpStore.Server.Hosting;
+using CurpStore.Server.Storage;
+using CurpStore.Server.Transport;
+using CurpStore.Server.Wire;
+using CurpStore.Store;
+
+namespace CurpStore.Server;
+
+/// <summary>
+/// One CurpStore member as a process: storage under --data-dir (WAL + snapshots), the etcd store replayed from it, the
+/// node host, the peer listener (core messages) and the client listener (etcd's API). Built from
+/// <see cref="ServerOptions"/>; <see cref="StopAsync"/> flushes and closes everything in order.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    /// <summary>Proposer ids are the member id with the top bit flipped: unique per member, never a member id itself
+    /// (member ids are hashes; a clash would need two 63-bit hashes to agree).</summary>
+    public const ulong ProposerBit = 1UL << 63;
+
+    private readonly ServerOptions options;
+    private readonly Action<string> log;
+    private WalMemberStorage? storage;
+    private GrpcPeerTransport? transport;
+    private NodeHost? host;
+    private GrpcServer? peerServer;
+    private GrpcServer? clientServer;
+
+    public ServerProcess(ServerOptions options, Action<string> log)
+    {
+        this.options = options;
+        this.log = log;
+    }
+
+    public static string Version => System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(ServerProcess).Assembly)?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public ulong MemberId { get; private set; }
+
+    public ulong ClusterId { get; private set; }
+
+    public NodeHost Host => host ?? throw new InvalidOperationException("not started");
+
+    public IReadOnlyList<Uri> ClientUrls => clientServer?.ListeningAddresses ?? [];
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var members = options.EffectiveInitialCluster
+            .GroupBy(m => m.Name)
+            .Select(g => new MemberInfo(MemberIds.MemberId(g.Select(m => m.PeerUrl), options.InitialClusterToken), g.Key, [.. g.Select(m => m.PeerUrl)], []))
+            .ToList();
+        var self = members.Single(m => m.Name == options.Name);
+        MemberId = self.Id;
+        ClusterId = MemberIds.ClusterId(members.Select(m => m.Id));
+        members[members.IndexOf(self)] = self with { ClientUrls = options.AdvertiseClientUrls };
+
+        Directory.CreateDirectory(options.DataDir);
+        var codec = new WireCodec(new EtcdCommandCodec());
+        storage = WalMemberStorage.Open(options.DataDir, codec, log);
+        var machine = new EtcdStateMachine(new InMemoryKvEngine(), new EtcdStoreOptions
+        {
+            MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
+        });
+        var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
+        transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(id & ~ProposerBit) ?? peerUrls.GetValueOrDefault(id), log: log);
+        host = new NodeHost(
+            new HostOptions
+            {
+                Node = new NodeConfig
+                {
+                    NodeId = MemberId,
+                    RandomSeed = MemberId ^ (ulong)Environment.ProcessId,
+                    HeartbeatTicks = 1,
+                    ElectionTimeoutTicks = Math.Max(2, options.ElectionTimeoutMs / options.HeartbeatIntervalMs),
+                },
+                TickInterval = TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs),
+                ProposerId = MemberId ^ ProposerBit,
+                StrictRevisions = options.StrictRevisions,
+            },
+            Membership.Of(members.Select(m => m.Id)), machine, storage, transport, log);
+
+        peerServer = new GrpcServer();
+        new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
+        clientServer = new GrpcServer();
+        var facade = new EtcdFacadeContext(host, machine, ClusterId, MemberId);
+        new KvService(facade).Register(clientServer);
+        new MaintenanceService(facade, members).Register(clientServer);
+
+        host.Start();
+        await peerServer.ListenAsync(options.ListenPeerUrls, cancellationToken).ConfigureAwait(false);
+        await clientServer.ListenAsync(options.ListenClientUrls, cancellationToken).ConfigureAwait(false);
+        log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
+            + $"peers on {string.Join(',', peerServer.ListeningAddresses)}, data in {Path.GetFullPath(options.DataDir)}");
+        if (members.Count == 1)
+        {
+            // Alone: no need to wait an election timeout before serving.
+            await host.InvokeAsync(node => { node.StartElection(); return true; }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops accepting, lets the host finish its turn and flush, then closes the storage.</summary>
+    public async Task StopAsync()
+    {
+        if (clientServer is not null)
+        {
+            await clientServer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (peerServer is not null)
+        {
+            await peerServer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (host is not null)
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+        }
+        if (transport is not null)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+        storage?.Dispose();
+        log($"member {options.Name} stopped");
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

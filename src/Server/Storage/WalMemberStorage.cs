@@ -1,0 +1,170 @@
+using CurpStore.Curp;
+using CurpStore.Server.Hosting;
+using CurpStore.Server.Wire;
+using CurpStore.Wal;
+using Google.Protobuf;
+using W = CurpStore.Rpc.CurpWire;
+
+namespace CurpStore.Server.Storage;
+
+/// <summary>
+/// A member's durable state on disk: every <see cref="Ready"/> batch becomes WAL records (log entries, hard state,
+/// witness-pool changes, snapshot markers) written with one fsync before the host sends anything; snapshot images live
+/// in their own files. Like etcd's WAL the log is append-only: a later record supersedes an earlier one on replay
+/// (entries from a conflicting leader replace ours from their first index on). After a snapshot, a checkpoint of the
+/// small state (hard state, pool) is written and whole segments before it are deleted.
+/// </summary>
+public sealed class WalMemberStorage : IMemberStorage, IDisposable
+{
+    private const byte RecordType = 1;
+
+    private readonly WireCodec codec;
+    private readonly WriteAheadLog wal;
+    private readonly string snapshotDirectory;
+    private readonly MemoryStorage mirror = new();
+    private readonly SortedDictionary<ulong, long> entrySequence = [];
+    private long sequence;
+
+    private WalMemberStorage(string dataDirectory, WireCodec codec, Action<string>? log)
+    {
+        this.codec = codec;
+        snapshotDirectory = Path.Combine(dataDirectory, "snap");
+        Directory.CreateDirectory(snapshotDirectory);
+        wal = WriteAheadLog.Open(Path.Combine(dataDirectory, "wal"), new WalOptions { Log = log });
+        sequence = Math.Max(0, wal.LastIndex); // -1 when the WAL is empty
+        Replay();
+    }
+
+    /// <summary>Opens (or creates) the member's storage under <paramref name="dataDirectory"/>. A corrupt WAL record
+    /// stops the open with an error naming the file and offset (<see cref="WalException"/>).</summary>
+    public static WalMemberStorage Open(string dataDirectory, WireCodec codec, Action<string>? log = null) => new(dataDirectory, codec, log);
+
+    public PersistentState Load() => mirror.Load();
+
+    public void Persist(Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (!ready.MustPersist)
+        {
+            return;
+        }
+        var records = new List<WalRecord>();
+        if (ready.Snapshot is { } snapshot)
+        {
+            // The image first (its own file, fsynced), then the marker that points at it.
+            var state = codec.Commands.EncodeSnapshot(snapshot.State);
+            WriteSnapshotFile(snapshot.Index, state);
+            records.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, state.Length) }));
+        }
+        foreach (var entry in ready.Entries)
+        {
+            records.Add(Record(new W.WalRecord { Entry = codec.Encode(entry) }));
+            entrySequence[entry.Index] = sequence;
+        }
+        if (ready.HardState is { } hardState)
+        {
+            records.Add(Record(new W.WalRecord { HardState = WireCodec.Encode(hardState) }));
+        }
+        foreach (var added in ready.PoolAdded)
+        {
+            records.Add(Record(new W.WalRecord { PoolAdded = codec.Encode(added) }));
+        }
+        foreach (var removed in ready.PoolRemoved)
+        {
+            records.Add(Record(new W.WalRecord { PoolRemoved = WireCodec.Encode(removed) }));
+        }
+        wal.AppendBatch(records);
+        wal.Sync();
+        mirror.Persist(ready);
+        if (ready.Snapshot is { } compacted)
+        {
+            Compact(compacted.Index);
+        }
+    }
+
+    public void Dispose() => wal.Dispose();
+
+    private WalRecord Record(W.WalRecord record) => new(RecordType, ++sequence, record.ToByteArray());
+
+    private void Replay()
+    {
+        foreach (var record in wal.ReadFrom(Math.Max(0, wal.FirstIndex)))
+        {
+            if (record.Type != RecordType)
+            {
+                throw new InvalidDataException($"WAL record {record.Index} has unknown type {record.Type}");
+            }
+            var wire = W.WalRecord.Parser.ParseFrom(record.Payload.Span);
+            var ready = wire.RecordCase switch
+            {
+                W.WalRecord.RecordOneofCase.Entry => new Ready { Entries = [codec.Decode(wire.Entry)] },
+                W.WalRecord.RecordOneofCase.HardState => new Ready { HardState = WireCodec.Decode(wire.HardState) },
+                W.WalRecord.RecordOneofCase.Snapshot => new Ready { Snapshot = codec.DecodeSnapshot(wire.Snapshot, ReadSnapshotFile(wire.Snapshot)) },
+                W.WalRecord.RecordOneofCase.PoolAdded => new Ready { PoolAdded = [codec.Decode(wire.PoolAdded)] },
+                W.WalRecord.RecordOneofCase.PoolRemoved => new Ready { PoolRemoved = [WireCodec.Decode(wire.PoolRemoved)] },
+                _ => throw new InvalidDataException($"WAL record {record.Index} is empty"),
+            };
+            if (wire.RecordCase == W.WalRecord.RecordOneofCase.Entry)
+            {
+                entrySequence[wire.Entry.Index] = record.Index;
+            }
+            mirror.Persist(ready);
+        }
+    }
+
+    /// <summary>After a snapshot at <paramref name="snapshotIndex"/>: re-write the small state as a checkpoint, then drop
+    /// whole segments that hold only records the snapshot and the checkpoint supersede.</summary>
+    private void Compact(ulong snapshotIndex)
+    {
+        var state = mirror.Load();
+        var checkpointStart = sequence + 1;
+        var checkpoint = new List<WalRecord>();
+        if (state.Snapshot is { } snapshot)
+        {
+            var stateBytes = new FileInfo(SnapshotPath(snapshot.Index)).Length;
+            checkpoint.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, (int)stateBytes) }));
+        }
+        checkpoint.Add(Record(new W.WalRecord { HardState = WireCodec.Encode(state.HardState) }));
+        checkpoint.AddRange(state.Pool.Select(p => Record(new W.WalRecord { PoolAdded = codec.Encode(p) })));
+        wal.AppendBatch(checkpoint);
+        wal.Sync();
+        foreach (var index in entrySequence.Keys.TakeWhile(i => i <= snapshotIndex).ToList())
+        {
+            entrySequence.Remove(index);
+        }
+        var firstNeeded = entrySequence.Count > 0 ? Math.Min(entrySequence.Values.Min(), checkpointStart) : checkpointStart;
+        wal.TruncatePrefix(firstNeeded - 1);
+        foreach (var file in Directory.EnumerateFiles(snapshotDirectory, "*.snap"))
+        {
+            if (file != SnapshotPath(snapshotIndex))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private string SnapshotPath(ulong index) => Path.Combine(snapshotDirectory, $"{index:x16}.snap");
+
+    private void WriteSnapshotFile(ulong index, byte[] state)
+    {
+        var path = SnapshotPath(index);
+        var temporary = path + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(state);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private byte[] ReadSnapshotFile(W.SnapshotMeta meta)
+    {
+        var path = SnapshotPath(meta.Index);
+        var bytes = File.Exists(path)
+            ? File.ReadAllBytes(path)
+            : throw new InvalidDataException($"snapshot file {path} named by the WAL is missing");
+        return (ulong)bytes.Length == meta.StateBytes
+            ? bytes
+            : throw new InvalidDataException($"snapshot file {path} holds {bytes.Length} bytes, the WAL expects {meta.StateBytes}");
+    }
+}

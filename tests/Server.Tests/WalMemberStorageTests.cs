@@ -1,0 +1,90 @@
+using CurpStore.Curp;
+using CurpStore.GeoSim.Cluster;
+using CurpStore.Server.Storage;
+using CurpStore.Server.Wire;
+
+namespace CurpStore.Server.Tests;
+
+[TestClass]
+public sealed class WalMemberStorageTests
+{
+    private static readonly WireCodec Codec = new(new KvCommandCodec());
+
+    private static LogEntry Put(ulong index, ulong term, string key) =>
+        new(index, term, new CommandPayload(new KvCommand(new ProposeId(9, index), KvOperation.Put, key, "v" + index), 1_001, 1));
+
+    private static string Describe(PersistentState state) =>
+        $"{state.HardState} snap {state.Snapshot?.Index} entries [{string.Join(",", state.Entries.Select(e => $"{e.Index}/{e.Term}"))}] pool [{string.Join(",", state.Pool.Select(p => p.Id))}]";
+
+    [TestMethod]
+    public void EveryReady_SurvivesAReopen_IncludingAConflictingSuffixAndThePool()
+    {
+        var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;
+        try
+        {
+            var reference = new MemoryStorage();
+            var readies = new List<Ready>
+            {
+                new() { HardState = new HardState(1, 1, 0), Entries = [Put(1, 1, "a"), Put(2, 1, "b"), Put(3, 1, "c")] },
+                new() { PoolAdded = [new PooledCommand(new KvCommand(new ProposeId(5, 1), KvOperation.Put, "p", "q"), 1_002, 1)] },
+                // A new leader's entries replace ours from index 2 on.
+                new() { HardState = new HardState(2, 0, 1), Entries = [Put(2, 2, "x")] },
+                new() { PoolRemoved = [new ProposeId(5, 1)], PoolAdded = [new PooledCommand(new KvCommand(new ProposeId(5, 2), KvOperation.Put, "p", "r"), 1_002, 2)] },
+            };
+            using (var storage = WalMemberStorage.Open(directory, Codec))
+            {
+                foreach (var ready in readies)
+                {
+                    storage.Persist(ready);
+                    reference.Persist(ready);
+                }
+            }
+            using var reopened = WalMemberStorage.Open(directory, Codec);
+            Assert.AreEqual(Describe(reference.Load()), Describe(reopened.Load()));
+            Assert.AreEqual(2, reopened.Load().Entries.Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void ASnapshot_IsRestoredFromItsFile_AndOldRecordsAreCompactedAway()
+    {
+        var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;
+        try
+        {
+            var machine = new KvStateMachine();
+            var reference = new MemoryStorage();
+            using (var storage = WalMemberStorage.Open(directory, Codec))
+            {
+                for (ulong i = 1; i <= 300; i++)
+                {
+                    var entry = Put(i, 1, $"k{i}");
+                    machine.Apply(((CommandPayload)entry.Payload).Command, i);
+                    var ready = new Ready { Entries = [entry], HardState = new HardState(1, 1, i) };
+                    storage.Persist(ready);
+                    reference.Persist(ready);
+                }
+                var snapshot = new Snapshot(250, 1, Membership.Of([1UL, 2UL, 3UL]), SessionTableImage.Empty(8), machine.TakeSnapshot());
+                var compaction = new Ready { Snapshot = snapshot };
+                storage.Persist(compaction);
+                reference.Persist(compaction);
+            }
+            using var reopened = WalMemberStorage.Open(directory, Codec);
+            var state = reopened.Load();
+            Assert.AreEqual(Describe(reference.Load()), Describe(state));
+            Assert.AreEqual(250UL, state.Snapshot!.Index);
+            Assert.AreEqual(251UL, state.Entries[0].Index);
+            var restored = new KvStateMachine();
+            restored.RestoreSnapshot(state.Snapshot.State);
+            Assert.AreEqual("v250", restored.Get("k250")!.Data);
+            Assert.AreEqual(1, Directory.GetFiles(Path.Combine(directory, "snap"), "*.snap").Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
