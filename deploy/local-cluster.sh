@@ -2,6 +2,7 @@
 # Starts or stops a CurpStore cluster on loopback: separate processes, separate data dirs.
 #   deploy/local-cluster.sh start [3|5] [--state-dir DIR] [--base-port P] [-- extra server flags]   prints the endpoints
 #   deploy/local-cluster.sh stop  [--state-dir DIR]                                  stops exactly what start started
+#   deploy/local-cluster.sh start-member N [--state-dir DIR]                         restarts member N (after a crash)
 #   deploy/local-cluster.sh status [--state-dir DIR]
 # Member i (1-based) listens for clients on 127.0.0.1:(P + 10*(i-1)) and for peers on 127.0.0.1:(P + 1 + 10*(i-1)),
 # P = 2379 unless --base-port says otherwise.
@@ -16,7 +17,7 @@ state_dir=${CURPSTORE_CLUSTER_DIR:-/tmp/curpstore-local-cluster}
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    3|5|7) size=$1 ;;
+    [0-9]*) size=$1 ;;
     --state-dir) state_dir=$2; shift ;;
     --base-port) base_port=$2; shift ;;
     --) shift; extra=("$@"); break ;;
@@ -34,8 +35,12 @@ case "$command" in
       exit 1
     fi
     mkdir -p "$state_dir"
-    dotnet build "$repo/src/Server/Server.csproj" -c Release -nologo -v quiet >/dev/null
-    server="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll"
+    # CURPSTORE_SERVER_DLL names a server already built (tests pass their own copy); otherwise build it now.
+    server=${CURPSTORE_SERVER_DLL:-}
+    if [ -z "$server" ]; then
+      dotnet build "$repo/src/Server/Server.csproj" -c Release -nologo -v quiet >/dev/null
+      server="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll"
+    fi
     cluster=""
     for i in $(seq 1 "$size"); do
       cluster+="m$i=http://127.0.0.1:$((base_port + 1 + 10 * (i - 1))),"
@@ -46,11 +51,14 @@ case "$command" in
     for i in $(seq 1 "$size"); do
       client="http://127.0.0.1:$((base_port + 10 * (i - 1)))"
       peer="http://127.0.0.1:$((base_port + 1 + 10 * (i - 1)))"
-      dotnet "$server" --name "m$i" --data-dir "$state_dir/m$i.curpstore" \
+      # One argument per line, kept so that start-member can restart exactly this member.
+      printf '%s\n' "$server" --name "m$i" --data-dir "$state_dir/m$i.curpstore" \
         --listen-client-urls "$client" --advertise-client-urls "$client" \
         --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
         --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token local-cluster \
-        "${extra[@]}" > "$state_dir/m$i.log" 2>&1 &
+        "${extra[@]}" > "$state_dir/m$i.args"
+      mapfile -t member_args < "$state_dir/m$i.args"
+      dotnet "${member_args[@]}" > "$state_dir/m$i.log" 2>&1 &
       echo "$!" >> "$state_dir/pids"
       endpoints+="$client,"
     done
@@ -75,6 +83,20 @@ case "$command" in
     done
     rm -f "$state_dir/pids"
     echo "stopped"
+    ;;
+  start-member)
+    member=$size
+    if [ ! -f "$state_dir/m$member.args" ]; then
+      echo "local-cluster: no member $member recorded in $state_dir" >&2
+      exit 1
+    fi
+    mapfile -t member_args < "$state_dir/m$member.args"
+    dotnet "${member_args[@]}" >> "$state_dir/m$member.log" 2>&1 &
+    pid=$!
+    # Replace the member's line in the pid list (line N is member N).
+    awk -v n="$member" -v pid="$pid" 'NR == n { print pid; next } { print }' "$state_dir/pids" > "$state_dir/pids.new"
+    mv "$state_dir/pids.new" "$state_dir/pids"
+    echo "restarted member $member (pid $pid)"
     ;;
   status)
     for pid in $(member_pids); do

@@ -24,6 +24,14 @@ public sealed class ServerProcess : IAsyncDisposable
     /// (member ids are hashes; a clash would need two 63-bit hashes to agree).</summary>
     public const ulong ProposerBit = 1UL << 63;
 
+    /// <summary>The proposer id of the host of member <paramref name="memberId"/>.</summary>
+    public static ulong ProposerIdOf(ulong memberId) => memberId ^ ProposerBit;
+
+    /// <summary>The member whose peer address reaches <paramref name="endpointId"/>: the member itself, or the member
+    /// whose host runs that proposer.</summary>
+    public static ulong MemberOfEndpoint(ulong endpointId, IReadOnlySet<ulong> members) =>
+        members.Contains(endpointId) ? endpointId : endpointId ^ ProposerBit;
+
     private readonly ServerOptions options;
     private readonly Action<string> log;
     private WalMemberStorage? storage;
@@ -67,7 +75,8 @@ public sealed class ServerProcess : IAsyncDisposable
             MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
         });
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
-        transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(id & ~ProposerBit) ?? peerUrls.GetValueOrDefault(id), log: log);
+        var memberIds = peerUrls.Keys.ToHashSet();
+        transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
         host = new NodeHost(
             new HostOptions
             {
@@ -77,10 +86,13 @@ public sealed class ServerProcess : IAsyncDisposable
                     RandomSeed = MemberId ^ (ulong)Environment.ProcessId,
                     HeartbeatTicks = 1,
                     ElectionTimeoutTicks = Math.Max(2, options.ElectionTimeoutMs / options.HeartbeatIntervalMs),
+                    // Entries kept behind a snapshot so a briefly lagging follower catches up from the log.
+                    RetainEntriesAfterSnapshot = Math.Clamp(options.SnapshotCount / 10, 1, 5_000),
                 },
                 TickInterval = TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs),
-                ProposerId = MemberId ^ ProposerBit,
+                ProposerId = ProposerIdOf(MemberId),
                 StrictRevisions = options.StrictRevisions,
+                SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
             Membership.Of(members.Select(m => m.Id)), machine, storage, transport, log);
 

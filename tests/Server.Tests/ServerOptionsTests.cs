@@ -109,4 +109,16 @@ public sealed class ServerOptionsTests
         Assert.AreEqual(0x8e9e05c52164694dUL, member);
         Assert.AreEqual(0xcdf818194e3a8c32UL, MemberIds.ClusterId([member]));
     }
+
+    [TestMethod]
+    [DataRow(0x9401bab0b540f0b1UL)] // top bit set: the case that once sent proposer replies nowhere
+    [DataRow(0x2f6241bb02ca2cf5UL)]
+    public void ProposerIds_MapBackToTheirMember_WhateverTheMemberIdsTopBit(ulong memberId)
+    {
+        var members = new HashSet<ulong> { memberId, 0x1ae8bb526e6e8aa1UL };
+        var proposer = ServerProcess.ProposerIdOf(memberId);
+        Assert.IsFalse(members.Contains(proposer), "a proposer id must not be a member id");
+        Assert.AreEqual(memberId, ServerProcess.MemberOfEndpoint(proposer, members));
+        Assert.AreEqual(memberId, ServerProcess.MemberOfEndpoint(memberId, members));
+    }
 }

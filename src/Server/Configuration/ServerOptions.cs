@@ -31,6 +31,9 @@ public sealed record ServerOptions
 
     public LogLevel LogLevel { get; init; } = LogLevel.Info;
 
+    /// <summary>Applied entries between two snapshots (etcd's --snapshot-count; etcd 3.5's default is 100,000).</summary>
+    public int SnapshotCount { get; init; } = 100_000;
+
     /// <summary>Strict revisions: a write is answered once its log position is final (see README).</summary>
     public bool StrictRevisions { get; init; }
 

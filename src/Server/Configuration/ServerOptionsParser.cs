@@ -28,6 +28,7 @@ public static class ServerOptionsParser
           --heartbeat-interval MS             (default 100)
           --election-timeout MS               (default 1000; at least 5 heartbeats)
           --strict-revisions                  answer writes only once their revision is final
+          --snapshot-count N                  applied entries between snapshots (default 100000)
           --config-file PATH                  YAML or JSON file with the same keys; replaces flags and environment
           --log-level debug|info|warn|error   (default info)
           --version                           print the version and exit
@@ -41,7 +42,7 @@ public static class ServerOptionsParser
     [
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
-        "strict-revisions", "config-file", "log-level", "version", "help",
+        "strict-revisions", "snapshot-count", "config-file", "log-level", "version", "help",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -204,6 +205,7 @@ public static class ServerOptionsParser
                 "heartbeat-interval" => options with { HeartbeatIntervalMs = PositiveInt(flag, value) },
                 "election-timeout" => options with { ElectionTimeoutMs = PositiveInt(flag, value) },
                 "strict-revisions" => options with { StrictRevisions = Bool(flag, value) },
+                "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "config-file" => options with { ConfigFile = value },
                 "log-level" => options with
                 {
@@ -259,7 +261,7 @@ public static class ServerOptionsParser
     private static int PositiveInt(string flag, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
             ? parsed
-            : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: expected a positive number of milliseconds");
+            : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: expected a positive number");
 
     private static bool Bool(string flag, string value) => value.ToLowerInvariant() switch
     {

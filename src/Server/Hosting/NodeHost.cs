@@ -336,7 +336,26 @@ public sealed class NodeHost : IAsyncDisposable
         awaitingSession.Clear();
     }
 
-    private void RefreshStatus() => Status = new HostStatus(
+    private long snapshotsInstalledLogged;
+    private ulong leaderLogged;
+
+    private void RefreshStatus()
+    {
+        // One log line per change an operator cares about: who leads, and a snapshot arriving from the leader.
+        if (node.LeaderId != leaderLogged)
+        {
+            leaderLogged = node.LeaderId;
+            log(leaderLogged == 0 ? $"member {NodeId:x16} lost its leader (term {node.Term})" : $"member {NodeId:x16} follows leader {leaderLogged:x16} (term {node.Term})");
+        }
+        if (node.Counters.SnapshotsInstalled != snapshotsInstalledLogged)
+        {
+            snapshotsInstalledLogged = node.Counters.SnapshotsInstalled;
+            log($"member {NodeId:x16} installed a snapshot from the leader at index {node.AppliedIndex}");
+        }
+        Status = CreateStatus();
+    }
+
+    private HostStatus CreateStatus() => new HostStatus(
         node.Role, node.Term, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.LastIndex, proposer.HasSession, [.. node.Members.Voters]);
 
     private abstract record HostInput

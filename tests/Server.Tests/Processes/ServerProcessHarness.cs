@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
+using Google.Protobuf;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
+
+namespace CurpStore.Server.Tests.Processes;
+
+/// <summary>Starts real <c>CurpStore.Server</c> processes (the built server next to this test assembly), talks to them
+/// with etcd's messages over the project's own gRPC client, and kills them with SIGKILL. Ends only what it started.</summary>
+internal sealed class ServerProcessHarness : IDisposable
+{
+    private readonly List<Process> started = [];
+
+    public ServerProcessHarness()
+    {
+        Root = Directory.CreateTempSubdirectory("curpstore-process").FullName;
+    }
+
+    public string Root { get; }
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "CurpStore.Server.dll");
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public Process Start(string name, params string[] flags)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(ServerDll);
+        foreach (var flag in flags)
+        {
+            info.ArgumentList.Add(flag);
+        }
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server");
+        var log = new StreamWriter(Path.Combine(Root, name + ".log"), append: true) { AutoFlush = true };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        started.Add(process);
+        return process;
+    }
+
+    public string Log(string name) => File.Exists(Path.Combine(Root, name + ".log")) ? File.ReadAllText(Path.Combine(Root, name + ".log")) : "";
+
+    public static void Kill9(Process process)
+    {
+        process.Kill(entireProcessTree: true); // SIGKILL: no flush, no goodbye
+        process.WaitForExit(10_000);
+    }
+
+    public static async Task<Pb.PutResponse> PutAsync(GrpcChannel channel, string key, string value, TimeSpan timeout) =>
+        await channel.UnaryAsync(KVMethods.Put, new Pb.PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) },
+            new CallOptions(Deadline: DateTime.UtcNow + timeout));
+
+    public static async Task<Pb.RangeResponse> GetAsync(GrpcChannel channel, string key, TimeSpan timeout, string? rangeEnd = null) =>
+        await channel.UnaryAsync(KVMethods.Range, new Pb.RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(key),
+            RangeEnd = rangeEnd is null ? ByteString.Empty : ByteString.CopyFromUtf8(rangeEnd),
+        }, new CallOptions(Deadline: DateTime.UtcNow + timeout));
+
+    /// <summary>Waits until the member answers Status with a leader (bounded).</summary>
+    public static async Task<Pb.StatusResponse> WaitForLeaderAsync(GrpcChannel channel, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var status = await channel.UnaryAsync(MaintenanceMethods.Status, new Pb.StatusRequest(), new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(2)));
+                if (status.Leader != 0)
+                {
+                    return status;
+                }
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or OperationCanceledException)
+            {
+                last = e;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"no leader within {timeout}: {last?.Message}");
+    }
+
+    public static string Text(ByteString bytes) => Encoding.UTF8.GetString(bytes.Span);
+
+    public void Dispose()
+    {
+        foreach (var process in started)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    Kill9(process);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+            process.Dispose();
+        }
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a process may still hold a file for a moment; the temp folder is cleaned by the system
+        }
+    }
+}
