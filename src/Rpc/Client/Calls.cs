@@ -3,79 +3,73 @@ using Google.Protobuf;
 
 namespace CurpStore.Rpc;
 
-/// <summary>A unary call in flight, for callers that want its response metadata; awaitable for the response.</summary>
-/// <typeparam name="TResponse">The response message type.</typeparam>
-public sealed class AsyncUnaryCall<TResponse> : IDisposable
+/// <summary>What every kind of call in flight offers: its response headers, its final status and trailers, and
+/// cancellation by disposal. The four call kinds below add their request and response sides.</summary>
+public abstract class AsyncCall : IDisposable
 {
     private readonly IClientCall _call;
 
-    internal AsyncUnaryCall(IClientCall call, Task<TResponse> responseAsync)
+    private protected AsyncCall(IClientCall call) => _call = call;
+
+    /// <summary>The response headers' metadata.</summary>
+    public Task<Metadata> ResponseHeadersAsync => _call.ResponseHeadersAsync;
+
+    /// <summary>The final status, once the call has finished.</summary>
+    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
+    public GrpcStatus GetStatus() => _call.GetStatus();
+
+    /// <summary>The trailers, once the call has finished.</summary>
+    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
+    public Metadata GetTrailers() => _call.GetTrailers();
+
+    /// <summary>Cancels the call if it is still running and releases it.</summary>
+    public void Dispose()
     {
-        _call = call;
+        _call.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>A unary call in flight, for callers that want its response metadata; awaitable for the response.</summary>
+/// <typeparam name="TResponse">The response message type.</typeparam>
+public sealed class AsyncUnaryCall<TResponse> : AsyncCall
+{
+    internal AsyncUnaryCall(IClientCall call, Task<TResponse> responseAsync)
+        : base(call)
+    {
         ResponseAsync = responseAsync;
     }
 
     /// <summary>The response; faults with <see cref="RpcException"/> when the call fails.</summary>
     public Task<TResponse> ResponseAsync { get; }
 
-    /// <summary>The response headers' metadata.</summary>
-    public Task<Metadata> ResponseHeadersAsync => _call.ResponseHeadersAsync;
-
     /// <summary>Allows <c>await call</c>.</summary>
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    /// <summary>The final status, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public GrpcStatus GetStatus() => _call.GetStatus();
-
-    /// <summary>The trailers, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    /// <summary>Cancels the call if it is still running and releases it.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A server-streaming call in flight.</summary>
 /// <typeparam name="TResponse">The response message type.</typeparam>
-public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
+public sealed class AsyncServerStreamingCall<TResponse> : AsyncCall
 {
-    private readonly IClientCall _call;
-
     internal AsyncServerStreamingCall(IClientCall call, IAsyncStreamReader<TResponse> responseStream)
+        : base(call)
     {
-        _call = call;
         ResponseStream = responseStream;
     }
 
     /// <summary>The responses; reading past the last one throws <see cref="RpcException"/> if the call failed.</summary>
     public IAsyncStreamReader<TResponse> ResponseStream { get; }
 
-    /// <summary>The response headers' metadata.</summary>
-    public Task<Metadata> ResponseHeadersAsync => _call.ResponseHeadersAsync;
-
-    /// <summary>The final status, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public GrpcStatus GetStatus() => _call.GetStatus();
-
-    /// <summary>The trailers, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    /// <summary>Cancels the call if it is still running and releases it.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A client-streaming call in flight.</summary>
 /// <typeparam name="TRequest">The request message type.</typeparam>
 /// <typeparam name="TResponse">The response message type.</typeparam>
-public sealed class AsyncClientStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class AsyncClientStreamingCall<TRequest, TResponse> : AsyncCall
 {
-    private readonly IClientCall _call;
-
     internal AsyncClientStreamingCall(IClientCall call, IClientStreamWriter<TRequest> requestStream, Task<TResponse> responseAsync)
+        : base(call)
     {
-        _call = call;
         RequestStream = requestStream;
         ResponseAsync = responseAsync;
     }
@@ -86,34 +80,18 @@ public sealed class AsyncClientStreamingCall<TRequest, TResponse> : IDisposable
     /// <summary>The response; faults with <see cref="RpcException"/> when the call fails.</summary>
     public Task<TResponse> ResponseAsync { get; }
 
-    /// <summary>The response headers' metadata.</summary>
-    public Task<Metadata> ResponseHeadersAsync => _call.ResponseHeadersAsync;
-
     /// <summary>Allows <c>await call</c>.</summary>
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    /// <summary>The final status, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public GrpcStatus GetStatus() => _call.GetStatus();
-
-    /// <summary>The trailers, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    /// <summary>Cancels the call if it is still running and releases it.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A bidirectional call in flight.</summary>
 /// <typeparam name="TRequest">The request message type.</typeparam>
 /// <typeparam name="TResponse">The response message type.</typeparam>
-public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : AsyncCall
 {
-    private readonly IClientCall _call;
-
     internal AsyncDuplexStreamingCall(IClientCall call, IClientStreamWriter<TRequest> requestStream, IAsyncStreamReader<TResponse> responseStream)
+        : base(call)
     {
-        _call = call;
         RequestStream = requestStream;
         ResponseStream = responseStream;
     }
@@ -124,19 +102,6 @@ public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
     /// <summary>The responses; reading past the last one throws <see cref="RpcException"/> if the call failed.</summary>
     public IAsyncStreamReader<TResponse> ResponseStream { get; }
 
-    /// <summary>The response headers' metadata.</summary>
-    public Task<Metadata> ResponseHeadersAsync => _call.ResponseHeadersAsync;
-
-    /// <summary>The final status, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public GrpcStatus GetStatus() => _call.GetStatus();
-
-    /// <summary>The trailers, once the call has finished.</summary>
-    /// <exception cref="InvalidOperationException">The call has not finished.</exception>
-    public Metadata GetTrailers() => _call.GetTrailers();
-
-    /// <summary>Cancels the call if it is still running and releases it.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>The response stream of a client call.</summary>
