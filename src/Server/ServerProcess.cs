@@ -37,6 +37,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private WalMemberStorage? storage;
     private GrpcPeerTransport? transport;
     private NodeHost? host;
+    private LeaseKeeper? leaseKeeper;
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
 
@@ -102,8 +103,11 @@ public sealed class ServerProcess : IAsyncDisposable
         var facade = new EtcdFacadeContext(host, machine, ClusterId, MemberId);
         new KvService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
+        new LeaseService(facade).Register(clientServer);
+        leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
         host.Start();
+        leaseKeeper.Start();
         await peerServer.ListenAsync(options.ListenPeerUrls, cancellationToken).ConfigureAwait(false);
         await clientServer.ListenAsync(options.ListenClientUrls, cancellationToken).ConfigureAwait(false);
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
@@ -125,6 +129,10 @@ public sealed class ServerProcess : IAsyncDisposable
         if (peerServer is not null)
         {
             await peerServer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (leaseKeeper is not null)
+        {
+            await leaseKeeper.DisposeAsync().ConfigureAwait(false);
         }
         if (host is not null)
         {
