@@ -132,9 +132,9 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                     }
                 }
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or RpcException)
             {
-                // stopping
+                // stopping: a call in flight when the transport is disposed ends as Cancelled
             }
         }
     }
