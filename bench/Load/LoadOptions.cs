@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace CurpStore.Bench.Load;
+
+public enum LoadKind
+{
+    Put,
+    Range,
+    Txn,
+    Mixed,
+}
+
+/// <summary>The load tool's command line: <c>put|range|txn|mixed --endpoints URLS --clients N (--total N | --seconds N)
+/// --key-space N --conflict R --value-size N [--target curp|etcd] [--csv FILE]</c>.</summary>
+public sealed record LoadOptions
+{
+    public const string Usage = """
+        usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
+                     [--conflict R] [--value-size N] [--target curp|etcd] [--csv FILE]
+          --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
+          --clients N        concurrent clients, each with one request in flight (default 16)
+          --total N          requests in all (default 10000), or --seconds N of load
+          --key-space N      distinct keys (default 100000)
+          --conflict R       fraction of requests on one shared hot key, 0..1 (default 0)
+          --value-size N     bytes per value (default 256)
+          --target curp|etcd the system under test, for the report (the same etcd API drives both)
+          --csv FILE         append one line of results to FILE
+        """;
+
+    public required LoadKind Kind { get; init; }
+
+    public required IReadOnlyList<Uri> Endpoints { get; init; }
+
+    public int Clients { get; init; } = 16;
+
+    public int Total { get; init; } = 10_000;
+
+    public int? Seconds { get; init; }
+
+    public int KeySpace { get; init; } = 100_000;
+
+    public double Conflict { get; init; }
+
+    public int ValueSize { get; init; } = 256;
+
+    public string Target { get; init; } = "curp";
+
+    public string? CsvPath { get; init; }
+
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0)
+        {
+            throw new ArgumentException("missing the load kind (put, range, txn or mixed)");
+        }
+        var kind = args[0] switch
+        {
+            "put" => LoadKind.Put,
+            "range" => LoadKind.Range,
+            "txn" => LoadKind.Txn,
+            "mixed" => LoadKind.Mixed,
+            _ => throw new ArgumentException($"unknown load kind \"{args[0]}\": expected put, range, txn or mixed"),
+        };
+        IReadOnlyList<Uri>? endpoints = null;
+        var options = new LoadOptions { Kind = kind, Endpoints = [] };
+        for (var i = 1; i < args.Count; i++)
+        {
+            var flag = args[i];
+            var value = i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{flag} needs a value");
+            options = flag switch
+            {
+                "--endpoints" => options with { Endpoints = endpoints = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u))] },
+                "--clients" => options with { Clients = Positive(flag, value, 100_000) },
+                "--total" => options with { Total = Positive(flag, value, 100_000_000), Seconds = null },
+                "--seconds" => options with { Seconds = Positive(flag, value, 86_400) },
+                "--key-space" => options with { KeySpace = Positive(flag, value, 100_000_000) },
+                "--conflict" => options with { Conflict = Fraction(flag, value) },
+                "--value-size" => options with { ValueSize = Positive(flag, value, 1_500_000) },
+                "--target" => options with { Target = value is "curp" or "etcd" ? value : throw new ArgumentException("--target must be curp or etcd") },
+                "--csv" => options with { CsvPath = value },
+                _ => throw new ArgumentException($"unknown flag {flag}"),
+            };
+        }
+        return endpoints is { Count: > 0 } ? options : throw new ArgumentException("--endpoints is required");
+    }
+
+    private static int Positive(string flag, string value, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1 && parsed <= max
+            ? parsed
+            : throw new ArgumentException($"{flag} must be a whole number from 1 to {max}, got \"{value}\"");
+
+    private static double Fraction(string flag, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 0 and <= 1
+            ? parsed
+            : throw new ArgumentException($"{flag} must be between 0 and 1, got \"{value}\"");
+}

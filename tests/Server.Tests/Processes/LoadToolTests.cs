@@ -1,0 +1,46 @@
+using CurpStore.Bench.Load;
+
+namespace CurpStore.Server.Tests.Processes;
+
+[TestClass]
+public sealed class LoadToolTests
+{
+    [TestMethod]
+    [DataRow("missing the load kind")]
+    [DataRow("unknown load kind \"write\"", "write", "--endpoints", "http://127.0.0.1:2379")]
+    [DataRow("--endpoints is required", "put")]
+    [DataRow("--clients must be a whole number from 1 to 100000", "put", "--endpoints", "http://127.0.0.1:2379", "--clients", "0")]
+    [DataRow("--conflict must be between 0 and 1", "put", "--endpoints", "http://127.0.0.1:2379", "--conflict", "2")]
+    public void BadOptions_AreRefusedWithAMessage(string expected, params string[] args)
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => LoadOptions.Parse(args));
+        StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    [DataRow("put")]
+    [DataRow("mixed")]
+    public async Task AgainstARealServer_EveryRequestSucceeds_AndTheCsvLineIsWritten(string kind)
+    {
+        using var harness = new ServerProcessHarness();
+        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
+        harness.Start("member",
+            "--listen-client-urls", $"http://127.0.0.1:{clientPort}", "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--initial-cluster", $"default=http://127.0.0.1:{peerPort}");
+        using (var channel = new Rpc.GrpcChannel(new Uri($"http://127.0.0.1:{clientPort}")))
+        {
+            await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
+        }
+        var csv = Path.Combine(harness.Root, "load.csv");
+        var options = LoadOptions.Parse([kind, "--endpoints", $"http://127.0.0.1:{clientPort}", "--clients", "8", "--total", "400", "--conflict", "0.2", "--csv", csv]);
+        var result = await LoadRunner.RunAsync(options);
+        Assert.AreEqual(400, result.Succeeded, result.Summary());
+        Assert.AreEqual(0, result.Failed);
+        Assert.AreEqual(400, result.SortedLatenciesMs.Length);
+        Assert.IsTrue(result.Percentile(50) <= result.Percentile(99));
+        var lines = File.ReadAllLines(csv);
+        Assert.AreEqual(LoadResult.CsvHeader, lines[0]);
+        StringAssert.StartsWith(lines[1], $"curp,{kind},8,400,0,");
+    }
+}
