@@ -16,13 +16,15 @@ public sealed record LoadOptions
 {
     public const string Usage = """
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
-                     [--conflict R] [--value-size N] [--target curp|etcd] [--csv FILE]
+                     [--conflict R] [--value-size N] [--sequential] [--target curp|etcd] [--csv FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
           --key-space N      distinct keys (default 100000)
           --conflict R       fraction of requests on one shared hot key, 0..1 (default 0)
           --value-size N     bytes per value (default 256)
+          --sequential       request i uses key i mod key-space instead of a random key (fills a store with
+                             exactly --key-space keys when --total equals it)
           --target curp|etcd the system under test, for the report (the same etcd API drives both)
           --csv FILE         append one line of results to FILE
         """;
@@ -45,6 +47,9 @@ public sealed record LoadOptions
 
     public string Target { get; init; } = "curp";
 
+    /// <summary>Keys in order (request i takes key i mod the key space) instead of at random.</summary>
+    public bool Sequential { get; init; }
+
     public string? CsvPath { get; init; }
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -66,6 +71,11 @@ public sealed record LoadOptions
         for (var i = 1; i < args.Count; i++)
         {
             var flag = args[i];
+            if (flag == "--sequential")
+            {
+                options = options with { Sequential = true };
+                continue;
+            }
             var value = i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{flag} needs a value");
             options = flag switch
             {

@@ -52,9 +52,11 @@ public static class LoadRunner
                 var mine = latencies[client] = new List<double>();
                 var random = new Random(client * 7919 + 17);
                 var channel = channels[client % channels.Length];
-                while (clock.Elapsed < deadline && (options.Seconds is not null || Interlocked.Increment(ref issued) <= options.Total))
+                int sequence;
+                while (clock.Elapsed < deadline && ((sequence = Interlocked.Increment(ref issued)) <= options.Total || options.Seconds is not null))
                 {
-                    var key = ByteString.CopyFromUtf8(random.NextDouble() < options.Conflict ? HotKey : $"bench/{random.Next(options.KeySpace):D9}");
+                    var keyNumber = options.Sequential ? (sequence - 1) % options.KeySpace : random.Next(options.KeySpace);
+                    var key = ByteString.CopyFromUtf8(random.NextDouble() < options.Conflict ? HotKey : $"bench/{keyNumber:D9}");
                     var started = Stopwatch.GetTimestamp();
                     try
                     {

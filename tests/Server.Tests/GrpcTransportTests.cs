@@ -78,4 +78,49 @@ public sealed class GrpcTransportTests
             }
         }
     }
+
+    [TestMethod]
+    public async Task APeerThatComesUpLate_IsLoggedUnreachableThenReachable_AndGetsMessagesInOrder()
+    {
+        var codec = new WireCodec(new KvCommandCodec());
+        var port = Processes.ServerProcessHarness.FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<ulong>();
+        var transport = new GrpcPeerTransport(codec, to => to == 2 ? address : null,
+            new TransportOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) }, log.Enqueue);
+        var server = new GrpcServer();
+        try
+        {
+            ulong term = 0;
+            async Task SendUntil(Func<bool> done)
+            {
+                for (var i = 0; i < 3_000 && !done(); i++)
+                {
+                    transport.Send(new TimeoutNow(1, 2, ++term));
+                    await Task.Delay(5);
+                }
+            }
+            await SendUntil(() => log.Any(l => l.Contains("unreachable", StringComparison.Ordinal)));
+            Assert.IsTrue(log.Any(l => l.Contains($"peer {address} is unreachable", StringComparison.Ordinal)), string.Join("\n", log));
+
+            new CurpDeliveryService(codec, m =>
+            {
+                received.Enqueue(((TimeoutNow)m).Term);
+                return true;
+            }).Register(server);
+            await server.ListenAsync([address]);
+            await SendUntil(() => received.Count >= 50);
+            Assert.IsTrue(received.Count >= 50, $"only {received.Count} messages arrived");
+            var arrived = received.ToArray();
+            CollectionAssert.AreEqual(arrived.Order().ToArray(), arrived, "one stream keeps the order");
+            Assert.IsTrue(log.Any(l => l.Contains($"peer {address} is reachable again", StringComparison.Ordinal)), string.Join("\n", log));
+            Assert.AreEqual(1, log.Count(l => l.Contains("unreachable", StringComparison.Ordinal)), "one line per change, not per failed attempt");
+        }
+        finally
+        {
+            await transport.DisposeAsync();
+            await server.DisposeAsync();
+        }
+    }
 }

@@ -8,4 +8,7 @@ public static class CurpMethods
 {
     public static readonly Method<EnvelopeBatch, BatchAck> Deliver = Method<EnvelopeBatch, BatchAck>.FromDescriptor(
         CurpReflection.Descriptor.Services.Single(s => s.Name == "Curp").FindMethodByName("Deliver"));
+
+    public static readonly Method<EnvelopeBatch, BatchAck> Stream = Method<EnvelopeBatch, BatchAck>.FromDescriptor(
+        CurpReflection.Descriptor.Services.Single(s => s.Name == "Curp").FindMethodByName("Stream"));
 }

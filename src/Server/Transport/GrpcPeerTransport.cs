@@ -10,9 +10,10 @@ namespace CurpStore.Server.Transport;
 
 /// <summary>
 /// Sends the core's messages to other members (and to remote proposers through the member that hosts them) with one
-/// gRPC <c>Curp/Deliver</c> call per batch. Each destination has a bounded queue and one sender loop: what the loop
-/// finds queued goes out as one batch; a full queue drops the message (Raft and CURP retry what is lost) and counts it.
-/// A failed call backs off exponentially; each change of a peer's reachability is logged once.
+/// long-lived gRPC <c>Curp/Stream</c> call per destination. Each destination has a bounded queue and one sender loop:
+/// what the loop finds queued goes out as one batch on the stream; a full queue drops the message (Raft and CURP retry
+/// what is lost) and counts it. A failed stream is reopened with exponential backoff; each change of a peer's
+/// reachability is logged once.
 /// </summary>
 public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
 {
@@ -100,31 +101,24 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             {
                 while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                 {
-                    var batch = new EnvelopeBatch();
-                    var bytes = 0;
-                    while (bytes < transport.options.MaxBatchBytes && batch.Envelopes.Count < transport.options.MaxBatchMessages
-                        && Queue.Reader.TryRead(out var envelope))
-                    {
-                        batch.Envelopes.Add(envelope);
-                        bytes += envelope.CalculateSize();
-                    }
                     try
                     {
-                        await Channel.UnaryAsync(CurpMethods.Deliver, batch, new CallOptions(Deadline: DateTime.UtcNow + transport.options.CallTimeout, CancellationToken: token))
-                            .ConfigureAwait(false);
-                        if (!reachable)
+                        await StreamAsync(token, onDelivered: () =>
                         {
-                            transport.log($"peer {Address} is reachable again");
-                            reachable = true;
-                        }
-                        backoff = transport.options.InitialBackoff;
+                            if (!reachable)
+                            {
+                                transport.log($"peer {Address} is reachable again");
+                                reachable = true;
+                            }
+                            backoff = transport.options.InitialBackoff;
+                        }).ConfigureAwait(false);
                     }
-                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    catch (Exception e) when (!token.IsCancellationRequested && e is RpcException or OperationCanceledException or IOException)
                     {
-                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
                         if (reachable)
                         {
-                            transport.log($"peer {Address} is unreachable ({e.StatusCode}: {e.Detail}); retrying with backoff");
+                            var reason = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Detail}" : $"no progress within {transport.options.CallTimeout.TotalSeconds:0.#} s";
+                            transport.log($"peer {Address} is unreachable ({reason}); retrying with backoff");
                             reachable = false;
                         }
                         await Task.Delay(backoff, token).ConfigureAwait(false);
@@ -136,6 +130,51 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             {
                 // stopping: a call in flight when the transport is disposed ends as Cancelled
             }
+        }
+
+        /// <summary>One long-lived <c>Curp/Stream</c> call: each batch found queued is written without waiting for the
+        /// one before it to be answered. Returns when the queue is completed; throws when the call fails, when a write
+        /// makes no progress within the call timeout (a paused or unreachable peer), or when the peer ends the call.</summary>
+        private async Task StreamAsync(CancellationToken token, Action onDelivered)
+        {
+            using var call = Channel.ClientStreaming(CurpMethods.Stream, new CallOptions(CancellationToken: token));
+            while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                var batch = TakeBatch();
+                using (var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    writeDeadline.CancelAfter(transport.options.CallTimeout);
+                    try
+                    {
+                        await call.RequestStream.WriteAsync(batch, writeDeadline.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
+                        throw;
+                    }
+                }
+                if (call.ResponseAsync.IsCompleted)
+                {
+                    await call.ResponseAsync.ConfigureAwait(false); // the peer ended the stream: its status says why
+                    throw new RpcException(GrpcStatusCode.Unavailable, "the peer ended the stream");
+                }
+                onDelivered();
+            }
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+
+        private EnvelopeBatch TakeBatch()
+        {
+            var batch = new EnvelopeBatch();
+            var bytes = 0;
+            while (bytes < transport.options.MaxBatchBytes && batch.Envelopes.Count < transport.options.MaxBatchMessages
+                && Queue.Reader.TryRead(out var envelope))
+            {
+                batch.Envelopes.Add(envelope);
+                bytes += envelope.CalculateSize();
+            }
+            return batch;
         }
     }
 }
@@ -166,24 +205,37 @@ public sealed class CurpDeliveryService(WireCodec codec, Func<Message, bool> del
         ArgumentNullException.ThrowIfNull(server);
         server.AddUnaryMethod(CurpMethods.Deliver, (batch, context) =>
         {
-            foreach (var envelope in batch.Envelopes)
-            {
-                Message? message;
-                try
-                {
-                    message = codec.Decode(envelope, assemblers.GetOrAdd(envelope.From, _ => new SnapshotAssembler()));
-                }
-                catch (FormatException e)
-                {
-                    log?.Invoke($"dropped a malformed message from {envelope.From}: {e.Message}");
-                    throw new RpcException(GrpcStatusCode.InvalidArgument, $"malformed message: {e.Message}");
-                }
-                if (message is not null)
-                {
-                    deliver(message);
-                }
-            }
+            DeliverBatch(batch);
             return Task.FromResult(new BatchAck());
         });
+        server.AddClientStreamingMethod(CurpMethods.Stream, async (batches, context) =>
+        {
+            await foreach (var batch in batches.WithCancellation(context.CancellationToken).ConfigureAwait(false))
+            {
+                DeliverBatch(batch);
+            }
+            return new BatchAck();
+        });
+    }
+
+    private void DeliverBatch(EnvelopeBatch batch)
+    {
+        foreach (var envelope in batch.Envelopes)
+        {
+            Message? message;
+            try
+            {
+                message = codec.Decode(envelope, assemblers.GetOrAdd(envelope.From, _ => new SnapshotAssembler()));
+            }
+            catch (FormatException e)
+            {
+                log?.Invoke($"dropped a malformed message from {envelope.From}: {e.Message}");
+                throw new RpcException(GrpcStatusCode.InvalidArgument, $"malformed message: {e.Message}");
+            }
+            if (message is not null)
+            {
+                deliver(message);
+            }
+        }
     }
 }

@@ -23,15 +23,7 @@ public sealed class LoadToolTests
     public async Task AgainstARealServer_EveryRequestSucceeds_AndTheCsvLineIsWritten(string kind)
     {
         using var harness = new ServerProcessHarness();
-        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
-        harness.Start("member",
-            "--listen-client-urls", $"http://127.0.0.1:{clientPort}", "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-cluster", $"default=http://127.0.0.1:{peerPort}");
-        using (var channel = new Rpc.GrpcChannel(new Uri($"http://127.0.0.1:{clientPort}")))
-        {
-            await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
-        }
+        var clientPort = await StartMemberAsync(harness);
         var csv = Path.Combine(harness.Root, "load.csv");
         var options = LoadOptions.Parse([kind, "--endpoints", $"http://127.0.0.1:{clientPort}", "--clients", "8", "--total", "400", "--conflict", "0.2", "--csv", csv]);
         var result = await LoadRunner.RunAsync(options);
@@ -42,5 +34,36 @@ public sealed class LoadToolTests
         var lines = File.ReadAllLines(csv);
         Assert.AreEqual(LoadResult.CsvHeader, lines[0]);
         StringAssert.StartsWith(lines[1], $"curp,{kind},8,400,0,");
+    }
+
+    [TestMethod]
+    public async Task Sequential_WritesEveryKeyOfTheKeySpaceExactlyOnce()
+    {
+        using var harness = new ServerProcessHarness();
+        var clientPort = await StartMemberAsync(harness);
+        var options = LoadOptions.Parse(["put", "--endpoints", $"http://127.0.0.1:{clientPort}", "--clients", "8", "--total", "300", "--key-space", "300", "--sequential"]);
+        var result = await LoadRunner.RunAsync(options);
+        Assert.AreEqual(300, result.Succeeded, result.Summary());
+        using var channel = new Rpc.GrpcChannel(new Uri($"http://127.0.0.1:{clientPort}"));
+        var range = await channel.UnaryAsync(Rpc.Etcd.KVMethods.Range, new Rpc.Etcd.EtcdServerPb.RangeRequest
+        {
+            Key = Google.Protobuf.ByteString.CopyFromUtf8("bench/"),
+            RangeEnd = Google.Protobuf.ByteString.CopyFromUtf8("bench0"),
+            CountOnly = true,
+        });
+        Assert.AreEqual(300, range.Count, "300 distinct keys");
+        Assert.AreEqual(301, range.Header.Revision, "one revision per put, none twice");
+    }
+
+    private static async Task<int> StartMemberAsync(ServerProcessHarness harness)
+    {
+        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
+        harness.Start("member",
+            "--listen-client-urls", $"http://127.0.0.1:{clientPort}", "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--initial-cluster", $"default=http://127.0.0.1:{peerPort}");
+        using var channel = new Rpc.GrpcChannel(new Uri($"http://127.0.0.1:{clientPort}"));
+        await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
+        return clientPort;
     }
 }
