@@ -24,6 +24,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// (member ids are hashes; a clash would need two 63-bit hashes to agree).</summary>
     public const ulong ProposerBit = 1UL << 63;
 
+    /// <summary>etcd's grpcOverheadBytes: the client listener takes messages this much above --max-request-bytes.</summary>
+    public const int GrpcOverheadBytes = 512 * 1024;
+
     /// <summary>The proposer id of the host of member <paramref name="memberId"/>.</summary>
     public static ulong ProposerIdOf(ulong memberId) => memberId ^ ProposerBit;
 
@@ -74,6 +77,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var machine = new EtcdStateMachine(new InMemoryKvEngine(), new EtcdStoreOptions
         {
             MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
+            MaxTxnOps = options.MaxTxnOps,
         });
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
         var memberIds = peerUrls.Keys.ToHashSet();
@@ -99,8 +103,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
-        clientServer = new GrpcServer();
-        var facade = new EtcdFacadeContext(host, machine, ClusterId, MemberId);
+        // As etcd: gRPC takes messages up to the request limit plus 512 KiB of overhead (larger ones get
+        // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
+        clientServer = new GrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes });
+        var facade = new EtcdFacadeContext(host, machine, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes };
         new KvService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
         new LeaseService(facade).Register(clientServer);

@@ -37,6 +37,13 @@ public sealed record ServerOptions
     /// <summary>Strict revisions: a write is answered once its log position is final (see README).</summary>
     public bool StrictRevisions { get; init; }
 
+    /// <summary>etcd's --max-request-bytes: a larger write is refused with "etcdserver: request is too large"
+    /// (etcd's default 1.5 MiB).</summary>
+    public int MaxRequestBytes { get; init; } = 1_572_864;
+
+    /// <summary>etcd's --max-txn-ops: operations allowed in one txn, in each of its branches (default 128).</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
     public string? ConfigFile { get; init; }
 
     /// <summary>The members this one starts with: <see cref="InitialCluster"/>, or itself alone.</summary>

@@ -29,6 +29,8 @@ public static class ServerOptionsParser
           --election-timeout MS               (default 1000; at least 5 heartbeats)
           --strict-revisions                  answer writes only once their revision is final
           --snapshot-count N                  applied entries between snapshots (default 100000)
+          --max-request-bytes N               largest write request accepted (default 1572864)
+          --max-txn-ops N                     operations allowed in a txn (default 128)
           --config-file PATH                  YAML or JSON file with the same keys; replaces flags and environment
           --log-level debug|info|warn|error   (default info)
           --version                           print the version and exit
@@ -42,7 +44,7 @@ public static class ServerOptionsParser
     [
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
-        "strict-revisions", "snapshot-count", "config-file", "log-level", "version", "help",
+        "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "config-file", "log-level", "version", "help",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -206,6 +208,8 @@ public static class ServerOptionsParser
                 "election-timeout" => options with { ElectionTimeoutMs = PositiveInt(flag, value) },
                 "strict-revisions" => options with { StrictRevisions = Bool(flag, value) },
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
+                "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
+                "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
                 "config-file" => options with { ConfigFile = value },
                 "log-level" => options with
                 {

@@ -22,6 +22,20 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, u
 
     public EtcdHeaderIds HeaderIds => new(ClusterId, MemberId, Host.Status.Term);
 
+    /// <summary>etcd's --max-request-bytes: writes whose request is larger are refused.</summary>
+    public int MaxRequestBytes { get; init; } = 1_572_864;
+
+    /// <summary>Refuses a write request above <see cref="MaxRequestBytes"/> as etcd does (after the request's own checks,
+    /// before it is proposed).</summary>
+    public void ThrowIfTooLarge(Google.Protobuf.IMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.CalculateSize() > MaxRequestBytes)
+        {
+            throw new RpcException(RpcStatus.InvalidArgument, "etcdserver: request is too large");
+        }
+    }
+
     /// <summary>Proposes a write through CURP (this member is the proposer) and returns the store's answer.</summary>
     public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context)
     {

@@ -32,6 +32,7 @@ public sealed class KvService(EtcdFacadeContext facade)
     {
         var put = EtcdProtoMapping.ToStore(request);
         EtcdFacadeContext.ThrowIfInvalid(RequestValidator.ValidatePut(put));
+        facade.ThrowIfTooLarge(request);
         var response = await facade.ProposeAsync(put, context).ConfigureAwait(false);
         return EtcdProtoMapping.ToProto((PutResponse)response, facade.HeaderIds);
     }
@@ -40,6 +41,7 @@ public sealed class KvService(EtcdFacadeContext facade)
     {
         var delete = EtcdProtoMapping.ToStore(request);
         EtcdFacadeContext.ThrowIfInvalid(RequestValidator.ValidateDeleteRange(delete));
+        facade.ThrowIfTooLarge(request);
         var response = await facade.ProposeAsync(delete, context).ConfigureAwait(false);
         return EtcdProtoMapping.ToProto((DeleteRangeResponse)response, facade.HeaderIds);
     }
@@ -48,6 +50,7 @@ public sealed class KvService(EtcdFacadeContext facade)
     {
         var txn = EtcdProtoMapping.ToStore(request);
         EtcdFacadeContext.ThrowIfInvalid(RequestValidator.ValidateTxn(txn, facade.Machine.Options.MaxTxnOps));
+        facade.ThrowIfTooLarge(request);
         var response = await facade.ProposeAsync(txn, context).ConfigureAwait(false);
         return EtcdProtoMapping.ToProto((TxnResponse)response, facade.HeaderIds);
     }

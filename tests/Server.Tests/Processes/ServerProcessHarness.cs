@@ -31,11 +31,21 @@ internal sealed class ServerProcessHarness : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public Process Start(string name, params string[] flags)
+    public Process Start(string name, params string[] flags) => StartProgram(name, "dotnet", [ServerDll, .. flags]);
+
+    /// <summary>Starts Debian's real etcd (installed by .ci/run) with <paramref name="flags"/>; its data dir is
+    /// under <see cref="Root"/>.</summary>
+    public Process StartEtcd(string name, params string[] flags)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(ServerDll);
-        foreach (var flag in flags)
+        var etcd = new[] { "/usr/bin/etcd", "/usr/local/bin/etcd" }.FirstOrDefault(File.Exists)
+            ?? throw new AssertFailedException("etcd is not installed: apt-get install -y etcd-server (.ci/run does)");
+        return StartProgram(name, etcd, ["--name", name, "--data-dir", Path.Combine(Root, name + ".etcd"), .. flags]);
+    }
+
+    private Process StartProgram(string name, string program, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(program) { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var flag in arguments)
         {
             info.ArgumentList.Add(flag);
         }
