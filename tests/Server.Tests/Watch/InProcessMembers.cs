@@ -13,12 +13,14 @@ internal sealed class InProcessMembers : IAsyncDisposable
     private readonly StringBuilder log = new();
     private readonly string root = Directory.CreateTempSubdirectory("curpstore-watch").FullName;
     private readonly HashSet<int> stopped = [];
+    private List<ServerOptions> memberOptions = [];
+    private List<ServerProcess> members = [];
 
     private InProcessMembers()
     {
     }
 
-    public IReadOnlyList<ServerProcess> Members { get; private set; } = [];
+    public IReadOnlyList<ServerProcess> Members => members;
 
     public IReadOnlyList<GrpcChannel> Channels { get; private set; } = [];
 
@@ -41,6 +43,7 @@ internal sealed class InProcessMembers : IAsyncDisposable
         var ports = Enumerable.Range(0, count).Select(_ => (Client: ServerProcessHarness.FreePort(), Peer: ServerProcessHarness.FreePort())).ToList();
         var initial = ports.Select((p, i) => new InitialMember($"m{i}", new Uri($"http://127.0.0.1:{p.Peer}"))).ToImmutableArray();
         var members = new List<ServerProcess>();
+        var allOptions = new List<ServerOptions>();
         for (var i = 0; i < count; i++)
         {
             var client = new Uri($"http://127.0.0.1:{ports[i].Client}");
@@ -54,16 +57,11 @@ internal sealed class InProcessMembers : IAsyncDisposable
                 InitialAdvertisePeerUrls = [initial[i].PeerUrl],
                 InitialCluster = initial,
             };
-            var name = options.Name;
-            members.Add(new ServerProcess(configure?.Invoke(options) ?? options, line =>
-            {
-                lock (cluster.log)
-                {
-                    cluster.log.AppendLine($"{name}: {line}");
-                }
-            }));
+            allOptions.Add(configure?.Invoke(options) ?? options);
+            members.Add(cluster.Create(allOptions[i]));
         }
-        cluster.Members = members;
+        cluster.memberOptions = allOptions;
+        cluster.members = members;
         await Task.WhenAll(members.Select(m => m.StartAsync()));
         cluster.Channels = [.. ports.Select(p => new GrpcChannel(new Uri($"http://127.0.0.1:{p.Client}")))];
         foreach (var channel in cluster.Channels)
@@ -81,6 +79,22 @@ internal sealed class InProcessMembers : IAsyncDisposable
             await Members[index].StopAsync();
         }
     }
+
+    /// <summary>Starts a stopped member again on its data dir and ports (a new process object, as after a crash).</summary>
+    public async Task RestartAsync(int index)
+    {
+        Assert.IsTrue(stopped.Remove(index), $"member {index} is running");
+        members[index] = Create(memberOptions[index]);
+        await members[index].StartAsync();
+    }
+
+    private ServerProcess Create(ServerOptions options) => new(options, line =>
+    {
+        lock (log)
+        {
+            log.AppendLine($"{options.Name}: {line}");
+        }
+    });
 
     public async ValueTask DisposeAsync()
     {

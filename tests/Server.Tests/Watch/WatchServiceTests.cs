@@ -297,6 +297,32 @@ public sealed class WatchServiceTests
     }
 
     [TestMethod]
+    public async Task ProgressRequest_WhileAWatcherReplaysHistory_ComesOnlyAfterItsEvents()
+    {
+        const int Writes = BufferEvents * 3;
+        var first = await Kv.PutAsync(Channel, "deferred/k", "0");
+        long last = first;
+        for (var i = 1; i < Writes; i++)
+        {
+            last = await Kv.PutAsync(Channel, "deferred/k", $"{i}");
+        }
+        await Kv.WaitForRevisionAsync(Channel, last);
+        using var watch = new WatchClient(Channel);
+        await watch.SendAsync(new Pb.WatchCreateRequest { Key = WatchClient.Bytes("deferred/k"), StartRevision = first });
+        await watch.RequestProgressAsync();
+
+        Assert.IsTrue((await watch.NextAsync()).Created);
+        var events = 0;
+        Pb.WatchResponse response;
+        while ((response = await watch.NextAsync()).WatchId != -1)
+        {
+            events += response.Events.Count;
+        }
+        Assert.AreEqual(Writes, events, "the progress announcement overtook events it claims were sent");
+        Assert.IsTrue(response.Header.Revision >= last);
+    }
+
+    [TestMethod]
     public async Task ProgressNotify_SendsEmptyResponsesForThatWatcher_AtTheCurrentRevision()
     {
         var now = await Kv.PutAsync(Channel, "notify/other", "x");
