@@ -8,6 +8,7 @@ using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Storage;
 using CurpStore.Server.Transport;
+using CurpStore.Server.Watch;
 using CurpStore.Server.Wire;
 using CurpStore.Store;
 
@@ -58,6 +59,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public NodeHost Host => host ?? throw new InvalidOperationException("not started");
 
+    /// <summary>The Watch service (its counters are what tests and metrics read).</summary>
+    public WatchService Watches { get; private set; } = null!;
+
     public IReadOnlyList<Uri> ClientUrls => clientServer?.ListeningAddresses ?? [];
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -79,6 +83,7 @@ public sealed class ServerProcess : IAsyncDisposable
             MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
             MaxTxnOps = options.MaxTxnOps,
         });
+        var watchHub = new WatchHub(options.Watch.EventBufferMaxEvents, options.Watch.EventBufferMaxBytes, machine.Revision);
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
         var memberIds = peerUrls.Keys.ToHashSet();
         transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
@@ -99,7 +104,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, transport, log);
+            Membership.Of(members.Select(m => m.Id)), machine, storage, transport, log, new WatchHubFeed(watchHub, machine));
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
@@ -110,6 +115,8 @@ public sealed class ServerProcess : IAsyncDisposable
         new KvService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
         new LeaseService(facade).Register(clientServer);
+        Watches = new WatchService(facade, watchHub, options.Watch);
+        Watches.Register(clientServer);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
         host.Start();

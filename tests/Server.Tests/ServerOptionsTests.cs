@@ -51,10 +51,25 @@ public sealed class ServerOptionsTests
     [DataRow("couldn't find local name \"a\"", "--name", "a", "--initial-cluster", "b=http://127.0.0.1:2380")]
     [DataRow("missing from --initial-advertise-peer-urls", "--initial-cluster", "default=http://127.0.0.1:9999")]
     [DataRow("flag given twice: --name", "--name", "a", "--name", "b")]
+    [DataRow("invalid value \"10 min\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "10 min")]
+    [DataRow("invalid value \"5\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "5")]
     public void BadInput_IsRefusedWithAMessageNamingTheFlag(string expected, params string[] args)
     {
         var error = Assert.ThrowsExactly<ServerOptionsException>(() => Parse(args));
         StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    [DataRow("10m0s", 600_000)]
+    [DataRow("1h30m", 5_400_000)]
+    [DataRow("1.5s", 1_500)]
+    [DataRow("250ms", 250)]
+    [DataRow("20ms", 100)] // raised to etcd's minimum
+    [DataRow("0", 600_000)] // etcd keeps its default
+    public void WatchProgressNotifyInterval_TakesAGoDuration(string value, int expectedMs)
+    {
+        Assert.AreEqual(TimeSpan.FromMilliseconds(10 * 60 * 1000), Parse().Watch.ProgressNotifyInterval, "etcd's default is 10 minutes");
+        Assert.AreEqual(TimeSpan.FromMilliseconds(expectedMs), Parse("--experimental-watch-progress-notify-interval", value).Watch.ProgressNotifyInterval);
     }
 
     [TestMethod]

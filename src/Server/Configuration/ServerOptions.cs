@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using CurpStore.Server.Watch;
 
 namespace CurpStore.Server.Configuration;
 
@@ -45,6 +46,10 @@ public sealed record ServerOptions
     public int MaxTxnOps { get; init; } = 128;
 
     public string? ConfigFile { get; init; }
+
+    /// <summary>The Watch service's bounds and progress interval (<c>--experimental-watch-progress-notify-interval</c>
+    /// sets <see cref="WatchOptions.ProgressNotifyInterval"/>; the buffer sizes have no flag).</summary>
+    public WatchOptions Watch { get; init; } = new();
 
     /// <summary>The members this one starts with: <see cref="InitialCluster"/>, or itself alone.</summary>
     public ImmutableArray<InitialMember> EffectiveInitialCluster =>

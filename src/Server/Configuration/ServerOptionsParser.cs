@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using CurpStore.Server.Watch;
 using YamlDotNet.RepresentationModel;
 
 namespace CurpStore.Server.Configuration;
@@ -31,6 +32,8 @@ public static class ServerOptionsParser
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
+          --experimental-watch-progress-notify-interval DURATION
+                                              progress notifications to watchers that asked (default 10m0s)
           --config-file PATH                  YAML or JSON file with the same keys; replaces flags and environment
           --log-level debug|info|warn|error   (default info)
           --version                           print the version and exit
@@ -45,6 +48,7 @@ public static class ServerOptionsParser
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
         "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "config-file", "log-level", "version", "help",
+        "experimental-watch-progress-notify-interval",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -211,6 +215,7 @@ public static class ServerOptionsParser
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
                 "config-file" => options with { ConfigFile = value },
+                "experimental-watch-progress-notify-interval" => options with { Watch = options.Watch with { ProgressNotifyInterval = ProgressInterval(flag, value) } },
                 "log-level" => options with
                 {
                     LogLevel = value switch
@@ -266,6 +271,62 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
             ? parsed
             : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: expected a positive number");
+
+    /// <summary>As etcd: 0 keeps the default, anything shorter than the minimum is raised to it.</summary>
+    private static TimeSpan ProgressInterval(string flag, string value)
+    {
+        var interval = GoDuration(flag, value);
+        return interval == TimeSpan.Zero ? new WatchOptions().ProgressNotifyInterval
+            : interval < WatchOptions.MinProgressNotifyInterval ? WatchOptions.MinProgressNotifyInterval
+            : interval;
+    }
+
+    /// <summary>A Go duration as etcd's flags take it: a sequence of decimal numbers with units (ns, us, µs, ms, s, m,
+    /// h), such as "10m", "1h30m" or "1.5s"; "0" alone is allowed. Go's flag package reports "parse error".</summary>
+    internal static TimeSpan GoDuration(string flag, string value)
+    {
+        var parseError = new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: parse error");
+        var text = value.StartsWith('+') ? value[1..] : value;
+        if (text == "0")
+        {
+            return TimeSpan.Zero;
+        }
+        if (text.Length == 0 || text.StartsWith('-'))
+        {
+            throw parseError; // a negative interval means nothing here
+        }
+        decimal nanoseconds = 0;
+        var position = 0;
+        while (position < text.Length)
+        {
+            var numberStart = position;
+            while (position < text.Length && (char.IsAsciiDigit(text[position]) || text[position] == '.'))
+            {
+                position++;
+            }
+            var unitStart = position;
+            while (position < text.Length && !char.IsAsciiDigit(text[position]) && text[position] != '.')
+            {
+                position++;
+            }
+            if (!decimal.TryParse(text[numberStart..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            {
+                throw parseError;
+            }
+            decimal unitNanoseconds = text[unitStart..position] switch
+            {
+                "ns" => 1m,
+                "us" or "µs" or "μs" => 1_000m,
+                "ms" => 1_000_000m,
+                "s" => 1_000_000_000m,
+                "m" => 60_000_000_000m,
+                "h" => 3_600_000_000_000m,
+                _ => throw parseError,
+            };
+            nanoseconds += number * unitNanoseconds;
+        }
+        return TimeSpan.FromTicks((long)(nanoseconds / 100m));
+    }
 
     private static bool Bool(string flag, string value) => value.ToLowerInvariant() switch
     {

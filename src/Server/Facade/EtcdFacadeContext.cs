@@ -3,6 +3,7 @@ using CurpStore.Rpc;
 using CurpStore.Server.Etcd;
 using CurpStore.Server.Hosting;
 using CurpStore.Store;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Facade;
@@ -35,6 +36,15 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, u
             throw new RpcException(RpcStatus.InvalidArgument, "etcdserver: request is too large");
         }
     }
+
+    /// <summary>etcd's response header at <paramref name="revision"/>, for answers that do not come from the store.</summary>
+    public Pb.ResponseHeader Header(long revision) => new()
+    {
+        ClusterId = ClusterId,
+        MemberId = MemberId,
+        Revision = revision,
+        RaftTerm = Host.Status.Term,
+    };
 
     /// <summary>Proposes a write through CURP (this member is the proposer) and returns the store's answer.</summary>
     public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context)

@@ -29,7 +29,7 @@ public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<M
         var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
         var response = new Pb.StatusResponse
         {
-            Header = Header(revision),
+            Header = facade.Header(revision),
             Version = EmulatedEtcdVersion,
             DbSize = revision * 64,
             Leader = status.LeaderId,
@@ -49,7 +49,7 @@ public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<M
     private async Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context)
     {
         var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
-        var response = new Pb.MemberListResponse { Header = Header(revision) };
+        var response = new Pb.MemberListResponse { Header = facade.Header(revision) };
         var voters = facade.Host.Status.Voters;
         foreach (var member in members.Where(m => voters.IsDefaultOrEmpty || voters.Contains(m.Id)))
         {
@@ -60,12 +60,4 @@ public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<M
         }
         return response;
     }
-
-    private Pb.ResponseHeader Header(long revision) => new()
-    {
-        ClusterId = facade.ClusterId,
-        MemberId = facade.MemberId,
-        Revision = revision,
-        RaftTerm = facade.Host.Status.Term,
-    };
 }

@@ -31,11 +31,15 @@ public sealed class NodeHost : IAsyncDisposable
     private Task? ticker;
     private ulong registrationNonce;
 
-    public NodeHost(HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport, Action<string>? log = null)
+    /// <param name="appliedObserver">Told on the loop thread about every applied command and restored snapshot (the
+    /// watch hub); null when nobody listens.</param>
+    public NodeHost(
+        HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport,
+        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null)
     {
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         this.members = members;
-        this.stateMachine = stateMachine;
+        this.stateMachine = appliedObserver is null ? stateMachine : new ObservedStateMachine(stateMachine, appliedObserver);
         this.storage = storage;
         this.transport = transport;
         this.log = log ?? (_ => { });
@@ -112,7 +116,7 @@ public sealed class NodeHost : IAsyncDisposable
             }
         })))
         {
-            return Task.FromException<T>(new InvalidOperationException($"member {NodeId}: inbox full"));
+            return Task.FromException<T>(new HostInboxFullException(NodeId));
         }
         return completion.Task.WaitAsync(cancellationToken);
     }
@@ -374,6 +378,9 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 }
+
+/// <summary>The host's inbox refused an input: the loop is behind (or stopped). Callers may retry later.</summary>
+public sealed class HostInboxFullException(ulong nodeId) : InvalidOperationException($"member {nodeId}: inbox full");
 
 /// <summary>What a host last saw of its core (for status endpoints, logs and tests).</summary>
 public sealed record HostStatus(

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
@@ -12,8 +10,6 @@ namespace CurpStore.Server.Tests.Leases;
 [TestClass]
 public sealed partial class LeaseEtcdctlTests
 {
-    private const string InstallHint = "etcdctl is required: install it with `sudo apt-get install -y etcd-client`";
-
     private static ServerProcessHarness? harness;
     private static string endpoint = "";
 
@@ -149,44 +145,7 @@ public sealed partial class LeaseEtcdctlTests
         return output;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunEtcdctlAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.Environment["ETCDCTL_API"] = "3";
-        info.ArgumentList.Add("--endpoints");
-        info.ArgumentList.Add(endpoint);
-        info.ArgumentList.Add("--command-timeout=10s");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException("etcdctl did not start");
-        }
-        catch (Win32Exception e)
-        {
-            Assert.Fail($"{InstallHint} ({e.Message})");
-            throw;
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill();
-                Assert.Fail($"etcdctl {string.Join(' ', args)} did not finish within 30 s");
-            }
-            return (process.ExitCode, (await stdout) + (await stderr));
-        }
-    }
+    private static Task<(int ExitCode, string Output)> RunEtcdctlAsync(params string[] args) => Etcdctl.RunAsync(endpoint, args);
 
     [GeneratedRegex(@"lease ([0-9a-f]+) granted with TTL\(\d+s\)")]
     private static partial Regex GrantedPattern();

@@ -11,7 +11,7 @@ public sealed class ClusterProcessTests
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

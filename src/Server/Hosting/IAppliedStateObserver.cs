@@ -1,0 +1,43 @@
+using CurpStore.Curp;
+
+namespace CurpStore.Server.Hosting;
+
+/// <summary>
+/// Told about every change of the applied state, on the host's loop thread, right after it happened (the watch hub
+/// takes the events of each applied command this way). Implementations must be cheap and must not block: the loop
+/// applies, persists and sends for the whole member.
+/// </summary>
+public interface IAppliedStateObserver
+{
+    /// <summary><paramref name="command"/> was applied at <paramref name="index"/>.</summary>
+    void OnApplied(ICommand command, ulong index);
+
+    /// <summary>The whole state was replaced by a snapshot (from the leader, or at start).</summary>
+    void OnRestored();
+}
+
+/// <summary>Passes every call to the real state machine and reports applies and restores to an observer. The core
+/// applies entries deep inside Step and Advance, several per turn, so this is the one place that sees each of them.</summary>
+internal sealed class ObservedStateMachine(IStateMachine inner, IAppliedStateObserver observer) : IStateMachine
+{
+    public ICommandResult Apply(ICommand command, ulong index)
+    {
+        var result = inner.Apply(command, index);
+        observer.OnApplied(command, index);
+        return result;
+    }
+
+    public ICommandResult Speculate(ICommand command, ulong index) => inner.Speculate(command, index);
+
+    public void DiscardSpeculation() => inner.DiscardSpeculation();
+
+    public ICommandResult Read(ICommand command) => inner.Read(command);
+
+    public IStateSnapshot TakeSnapshot() => inner.TakeSnapshot();
+
+    public void RestoreSnapshot(IStateSnapshot snapshot)
+    {
+        inner.RestoreSnapshot(snapshot);
+        observer.OnRestored();
+    }
+}

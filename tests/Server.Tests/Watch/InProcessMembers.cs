@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using System.Text;
+using CurpStore.Rpc;
+using CurpStore.Server.Configuration;
+using CurpStore.Server.Tests.Processes;
+
+namespace CurpStore.Server.Tests.Watch;
+
+/// <summary>Members of one cluster running in this test process (the real <see cref="ServerProcess"/>: WAL, host, peer
+/// transport, client listener), each on free loopback ports with its own data dir, and a client channel to each.</summary>
+internal sealed class InProcessMembers : IAsyncDisposable
+{
+    private readonly StringBuilder log = new();
+    private readonly string root = Directory.CreateTempSubdirectory("curpstore-watch").FullName;
+    private readonly HashSet<int> stopped = [];
+    private List<ServerOptions> memberOptions = [];
+    private List<ServerProcess> members = [];
+
+    private InProcessMembers()
+    {
+    }
+
+    public IReadOnlyList<ServerProcess> Members => members;
+
+    public IReadOnlyList<GrpcChannel> Channels { get; private set; } = [];
+
+    public string Log
+    {
+        get
+        {
+            lock (log)
+            {
+                return log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts <paramref name="count"/> members (ServerOptions adjusted by <paramref name="configure"/>) and
+    /// waits until each of them knows a leader.</summary>
+    public static async Task<InProcessMembers> StartAsync(int count, Func<ServerOptions, ServerOptions>? configure = null)
+    {
+        var cluster = new InProcessMembers();
+        var ports = Enumerable.Range(0, count).Select(_ => (Client: ServerProcessHarness.FreePort(), Peer: ServerProcessHarness.FreePort())).ToList();
+        var initial = ports.Select((p, i) => new InitialMember($"m{i}", new Uri($"http://127.0.0.1:{p.Peer}"))).ToImmutableArray();
+        var members = new List<ServerProcess>();
+        var allOptions = new List<ServerOptions>();
+        for (var i = 0; i < count; i++)
+        {
+            var client = new Uri($"http://127.0.0.1:{ports[i].Client}");
+            var options = new ServerOptions
+            {
+                Name = $"m{i}",
+                DataDir = Path.Combine(cluster.root, $"m{i}"),
+                ListenClientUrls = [client],
+                AdvertiseClientUrls = [client],
+                ListenPeerUrls = [initial[i].PeerUrl],
+                InitialAdvertisePeerUrls = [initial[i].PeerUrl],
+                InitialCluster = initial,
+            };
+            allOptions.Add(configure?.Invoke(options) ?? options);
+            members.Add(cluster.Create(allOptions[i]));
+        }
+        cluster.memberOptions = allOptions;
+        cluster.members = members;
+        await Task.WhenAll(members.Select(m => m.StartAsync()));
+        cluster.Channels = [.. ports.Select(p => new GrpcChannel(new Uri($"http://127.0.0.1:{p.Client}")))];
+        foreach (var channel in cluster.Channels)
+        {
+            await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
+        }
+        return cluster;
+    }
+
+    /// <summary>Stops member <paramref name="index"/> (its listeners, host and storage), as a crash would leave the others.</summary>
+    public async Task StopAsync(int index)
+    {
+        if (stopped.Add(index))
+        {
+            await Members[index].StopAsync();
+        }
+    }
+
+    /// <summary>Starts a stopped member again on its data dir and ports (a new process object, as after a crash).</summary>
+    public async Task RestartAsync(int index)
+    {
+        Assert.IsTrue(stopped.Remove(index), $"member {index} is running");
+        members[index] = Create(memberOptions[index]);
+        await members[index].StartAsync();
+    }
+
+    private ServerProcess Create(ServerOptions options) => new(options, line =>
+    {
+        lock (log)
+        {
+            log.AppendLine($"{options.Name}: {line}");
+        }
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in Channels)
+        {
+            channel.Dispose();
+        }
+        for (var i = 0; i < Members.Count; i++)
+        {
+            await StopAsync(i);
+        }
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file may still be held for a moment; the temp folder is cleaned by the system
+        }
+    }
+}
