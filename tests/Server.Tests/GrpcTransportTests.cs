@@ -3,7 +3,7 @@ using CurpStore.GeoSim.Cluster;
 using CurpStore.Rpc;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Transport;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Tests;
 

@@ -1,8 +1,8 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
-using CurpStore.Server.Etcd;
 using CurpStore.Server.Hosting;
 using CurpStore.Store;
+using CurpStore.Wire.Etcd;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Facade;

@@ -4,7 +4,7 @@ using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.CurpWire;
 using CurpStore.Server.Hosting;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Transport;
 
