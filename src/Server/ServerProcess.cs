@@ -3,13 +3,13 @@ using System.Collections.Immutable;
 using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Server.Configuration;
-using CurpStore.Server.Etcd;
+using CurpStore.Wire.Etcd;
 using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Storage;
 using CurpStore.Server.Transport;
 using CurpStore.Server.Watch;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 using CurpStore.Store;
 
 namespace CurpStore.Server;
@@ -40,6 +40,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Action<string> log;
     private WalMemberStorage? storage;
     private GrpcPeerTransport? transport;
+    private ClientProposerStreams? clientStreams;
     private NodeHost? host;
     private LeaseKeeper? leaseKeeper;
     private GrpcServer? peerServer;
@@ -87,6 +88,10 @@ public sealed class ServerProcess : IAsyncDisposable
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
         var memberIds = peerUrls.Keys.ToHashSet();
         transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
+        // External proposers connect on the client URL; messages for them leave through their streams, the rest through
+        // the peer transport. No client may take a member's id or a member host's proposer id.
+        var reservedIds = memberIds.Concat(memberIds.Select(ProposerIdOf)).ToHashSet();
+        clientStreams = new ClientProposerStreams(codec, transport, MemberId, reservedIds, message => Host.Deliver(message), log: log);
         host = new NodeHost(
             new HostOptions
             {
@@ -104,7 +109,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, transport, log, new WatchHubFeed(watchHub, machine));
+            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, new WatchHubFeed(watchHub, machine));
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
@@ -117,6 +122,7 @@ public sealed class ServerProcess : IAsyncDisposable
         new LeaseService(facade).Register(clientServer);
         Watches = new WatchService(facade, watchHub, options.Watch);
         Watches.Register(clientServer);
+        clientStreams.Register(clientServer);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
         host.Start();

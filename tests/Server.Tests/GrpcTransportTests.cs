@@ -3,7 +3,7 @@ using CurpStore.GeoSim.Cluster;
 using CurpStore.Rpc;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Transport;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Tests;
 
@@ -121,6 +121,40 @@ public sealed class GrpcTransportTests
         {
             await transport.DisposeAsync();
             await server.DisposeAsync();
+        }
+    }
+
+    [TestMethod]
+    public async Task APeerThatRestarts_GetsMessagesOnANewStream()
+    {
+        var codec = new WireCodec(new KvCommandCodec());
+        var address = new Uri($"http://127.0.0.1:{Processes.ServerProcessHarness.FreePort()}");
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var transport = new GrpcPeerTransport(codec, to => to == 2 ? address : null,
+            new TransportOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) }, log.Enqueue);
+        ulong term = 0;
+        async Task<int> DeliverToNewServer()
+        {
+            var received = 0;
+            var server = new GrpcServer();
+            new CurpDeliveryService(codec, _ => Interlocked.Increment(ref received) > 0).Register(server);
+            await server.ListenAsync([address]);
+            for (var i = 0; i < 2_000 && Volatile.Read(ref received) < 20; i++)
+            {
+                transport.Send(new TimeoutNow(1, 2, ++term));
+                await Task.Delay(5);
+            }
+            await server.DisposeAsync(); // the peer goes away with the sender's stream still open
+            return received;
+        }
+        try
+        {
+            Assert.IsTrue(await DeliverToNewServer() >= 20, "the first incarnation got messages");
+            Assert.IsTrue(await DeliverToNewServer() >= 20, "the restarted peer got messages: the dead stream was noticed and replaced");
+        }
+        finally
+        {
+            await transport.DisposeAsync();
         }
     }
 }

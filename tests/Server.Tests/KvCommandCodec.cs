@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text;
 using CurpStore.Curp;
 using CurpStore.GeoSim.Cluster;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Tests;
 

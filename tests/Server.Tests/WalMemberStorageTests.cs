@@ -1,7 +1,7 @@
 using CurpStore.Curp;
 using CurpStore.GeoSim.Cluster;
 using CurpStore.Server.Storage;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Tests;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using CurpStore.Curp;
 using CurpStore.GeoSim.Cluster;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 using Google.Protobuf;
 
 namespace CurpStore.Server.Tests;

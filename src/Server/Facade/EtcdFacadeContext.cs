@@ -1,9 +1,9 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
-using CurpStore.Server.Etcd;
 using CurpStore.Server.Hosting;
 using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
+using CurpStore.Wire.Etcd;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Facade;

@@ -1,7 +1,7 @@
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
-using CurpStore.Server.Etcd;
 using CurpStore.Store;
+using CurpStore.Wire.Etcd;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
 namespace CurpStore.Server.Facade;

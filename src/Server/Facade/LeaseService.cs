@@ -1,9 +1,9 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
-using CurpStore.Server.Etcd;
 using CurpStore.Server.Hosting;
 using CurpStore.Store;
+using CurpStore.Wire.Etcd;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 

@@ -1,5 +1,5 @@
 using CurpStore.Curp;
-using CurpStore.Server.Etcd;
+using CurpStore.Wire.Etcd;
 using CurpStore.Store;
 using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;

@@ -1,7 +1,7 @@
 using CurpStore.Curp;
 using CurpStore.Server.Hosting;
-using CurpStore.Server.Wire;
 using CurpStore.Wal;
+using CurpStore.Wire;
 using Google.Protobuf;
 using W = CurpStore.Rpc.CurpWire;
 

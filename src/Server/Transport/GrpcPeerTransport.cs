@@ -4,7 +4,7 @@ using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.CurpWire;
 using CurpStore.Server.Hosting;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 
 namespace CurpStore.Server.Transport;
 
@@ -80,7 +80,14 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                 SingleReader = true,
                 FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the caller counts a drop
             });
-            Channel = new GrpcChannel(address, new GrpcChannelOptions { MaxSendMessageSize = transport.options.MaxBatchBytes + (1 << 20) });
+            Channel = new GrpcChannel(address, new GrpcChannelOptions
+            {
+                MaxSendMessageSize = transport.options.MaxBatchBytes + (1 << 20),
+                // A paused or vanished peer leaves the connection open: pings notice it and end the stream.
+                KeepAlivePingDelay = transport.options.KeepAlivePingDelay,
+                KeepAlivePingTimeout = transport.options.CallTimeout,
+                KeepAlivePingWithoutCalls = true,
+            });
             Loop = Task.Run(RunAsync);
         }
 
@@ -138,8 +145,21 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
         private async Task StreamAsync(CancellationToken token, Action onDelivered)
         {
             using var call = Channel.ClientStreaming(CurpMethods.Stream, new CallOptions(CancellationToken: token));
-            while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (true)
             {
+                // Watch the call as well as the queue: once the call has ended (the peer restarted, the connection
+                // broke, a keep-alive ping went unanswered), writes may vanish without an error, and a member that
+                // only answers would never learn that its answers go nowhere.
+                var queued = Queue.Reader.WaitToReadAsync(token).AsTask();
+                if (await Task.WhenAny(queued, call.ResponseAsync).ConfigureAwait(false) == call.ResponseAsync)
+                {
+                    await call.ResponseAsync.ConfigureAwait(false); // a failed call throws its status here
+                    throw new RpcException(GrpcStatusCode.Unavailable, "the peer ended the stream");
+                }
+                if (!await queued.ConfigureAwait(false))
+                {
+                    break; // the queue is completed: the transport is stopping
+                }
                 var batch = TakeBatch();
                 using (var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(token))
                 {
@@ -153,11 +173,6 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                         Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
                         throw;
                     }
-                }
-                if (call.ResponseAsync.IsCompleted)
-                {
-                    await call.ResponseAsync.ConfigureAwait(false); // the peer ended the stream: its status says why
-                    throw new RpcException(GrpcStatusCode.Unavailable, "the peer ended the stream");
                 }
                 onDelivered();
             }
@@ -189,6 +204,9 @@ public sealed record TransportOptions
     public int MaxBatchBytes { get; init; } = 4 << 20;
 
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Idle time after which the connection to a peer is pinged (HTTP/2 PING).</summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 

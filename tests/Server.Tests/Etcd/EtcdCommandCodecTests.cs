@@ -1,10 +1,10 @@
 using System.Reflection;
 using CurpStore.Curp;
-using CurpStore.Server.Etcd;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
+using CurpStore.Wire.Etcd;
 using Google.Protobuf;
-using S = CurpStore.Store;
 using static CurpStore.Server.Tests.Etcd.EtcdSamples;
+using S = CurpStore.Store;
 
 namespace CurpStore.Server.Tests.Etcd;
 

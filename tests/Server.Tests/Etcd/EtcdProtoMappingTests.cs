@@ -1,9 +1,9 @@
 using CurpStore.Curp;
-using CurpStore.Server.Etcd;
+using CurpStore.Wire.Etcd;
 using Google.Protobuf;
+using static CurpStore.Server.Tests.Etcd.EtcdSamples;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using S = CurpStore.Store;
-using static CurpStore.Server.Tests.Etcd.EtcdSamples;
 
 namespace CurpStore.Server.Tests.Etcd;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using CurpStore.Server.Etcd;
+using CurpStore.Wire.Etcd;
 using Google.Protobuf;
 using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;

@@ -1,7 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>Reads what <see cref="CodedOutputStream"/> wrote (varints, zigzag, length-delimited spans) straight from a
 /// span, and fails with <see cref="FormatException"/> on anything truncated, overlong or malformed.</summary>

@@ -1,6 +1,6 @@
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>Txn: compares, request and response ops (nested txns included).</summary>
 public static partial class EtcdProtoMapping

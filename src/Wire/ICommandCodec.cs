@@ -1,6 +1,6 @@
 using CurpStore.Curp;
 
-namespace CurpStore.Server.Wire;
+namespace CurpStore.Wire;
 
 /// <summary>Turns the state machine's commands, results and snapshot images into bytes and back. The core treats them
 /// as opaque; only the state machine knows their shape (etcd requests for CurpStore, a small KV model in tests).</summary>

@@ -1,6 +1,6 @@
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>The Lease service: grant, revoke, checkpoint (replicated requests) and the leader-served keep-alive,
 /// time-to-live and listing answers.</summary>

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using CurpStore.Curp;
 using Google.Protobuf;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>
 /// Snapshot images: every engine record and meta entry of an <see cref="Store.EtcdSnapshot"/> (leases, the revision,

@@ -1,10 +1,10 @@
 using System.Reflection;
 using CurpStore.Curp;
-using CurpStore.Server.Wire;
+using CurpStore.Wire;
 using Google.Protobuf;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>
 /// The etcd state machine's commands, results and snapshot images as bytes. Every form starts with a tag byte (what it

@@ -1,6 +1,6 @@
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>The KV service's single requests: Range, Put, DeleteRange, Compact.</summary>
 public static partial class EtcdProtoMapping

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 /// <summary>The parts of etcd's ResponseHeader that the state machine does not own: which cluster and member answered
 /// and in which raft term. <see cref="None"/> (all zero) is what etcd leaves in the headers of a txn's inner

@@ -3,7 +3,7 @@ using CurpStore.Curp;
 using Google.Protobuf;
 using W = CurpStore.Rpc.CurpWire;
 
-namespace CurpStore.Server.Wire;
+namespace CurpStore.Wire;
 
 /// <summary>
 /// Converts the core's messages and records to the <c>curp.proto</c> wire types and back. Snapshots are split into

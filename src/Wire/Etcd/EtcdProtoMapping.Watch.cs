@@ -1,6 +1,6 @@
 using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 
-namespace CurpStore.Server.Etcd;
+namespace CurpStore.Wire.Etcd;
 
 public static partial class EtcdProtoMapping
 {
