@@ -11,21 +11,26 @@ public enum LoadKind
 }
 
 /// <summary>The load tool's command line: <c>put|range|txn|mixed --endpoints URLS --clients N (--total N | --seconds N)
-/// --key-space N --conflict R --value-size N [--target curp|etcd] [--csv FILE]</c>.</summary>
+/// --key-space N --conflict R --value-size N [--target curp|etcd|curp-client] [--csv FILE]</c>.</summary>
 public sealed record LoadOptions
 {
     public const string Usage = """
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
-                     [--conflict R] [--value-size N] [--target curp|etcd] [--csv FILE]
+                     [--conflict R] [--value-size N] [--target curp|etcd|curp-client] [--csv FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
           --key-space N      distinct keys (default 100000)
           --conflict R       fraction of requests on one shared hot key, 0..1 (default 0)
           --value-size N     bytes per value (default 256)
-          --target curp|etcd the system under test, for the report (the same etcd API drives both)
+          --target T         the system under test: curp or etcd (both driven through etcd's API, named in the
+                             report), or curp-client (CurpStore driven through the .NET client, which proposes
+                             every write itself and reports how many completed fast, by commit notice or slowly)
           --csv FILE         append one line of results to FILE
         """;
+
+    /// <summary>The target that drives CurpStore through <c>CurpStore.Client</c> instead of etcd's RPCs.</summary>
+    public const string CurpClientTarget = "curp-client";
 
     public required LoadKind Kind { get; init; }
 
@@ -76,7 +81,10 @@ public sealed record LoadOptions
                 "--key-space" => options with { KeySpace = Positive(flag, value, 100_000_000) },
                 "--conflict" => options with { Conflict = Fraction(flag, value) },
                 "--value-size" => options with { ValueSize = Positive(flag, value, 1_500_000) },
-                "--target" => options with { Target = value is "curp" or "etcd" ? value : throw new ArgumentException("--target must be curp or etcd") },
+                "--target" => options with
+                {
+                    Target = value is "curp" or "etcd" or CurpClientTarget ? value : throw new ArgumentException("--target must be curp, etcd or curp-client"),
+                },
                 "--csv" => options with { CsvPath = value },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };

@@ -57,6 +57,9 @@ public sealed partial class CurpClient : IAsyncDisposable, IDisposable
     /// <summary>The member the client last saw lead (0: none yet).</summary>
     public ulong LeaderId => Loop.LeaderHint;
 
+    /// <summary>The exactly-once session the client's writes carry (0: none open yet).</summary>
+    internal ulong SessionId => Loop.SessionId;
+
     /// <summary>Members with an open (or reopening) stream.</summary>
     public int ConnectedMembers => connections.Count;
 
