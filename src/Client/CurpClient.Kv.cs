@@ -52,7 +52,8 @@ public sealed partial class CurpClient
         {
             // One member's own copy, no barrier: any member's KV Range answers it without involving the leader.
             var proto = await CallAsync(
-                (channel, call) => channel.UnaryAsync(KVMethods.Range, EtcdProtoMapping.ToProto(request), call), timeout, cancellationToken).ConfigureAwait(false);
+                (channel, call) => channel.UnaryAsync(KVMethods.Range, EtcdProtoMapping.ToProto(request), call), leaderFirst: false, timeout, cancellationToken)
+                .ConfigureAwait(false);
             return ToResult(EtcdProtoMapping.ToStore(proto));
         }
         var completion = await Loop.RunAsync(request, read: true, timeout ?? options.DefaultTimeout, cancellationToken).ConfigureAwait(false);

@@ -114,8 +114,12 @@ internal sealed class ProposerLoop : IAsyncDisposable
             {
                 return await operation.Completion.Task.WaitAsync(linked?.Token ?? cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!operation.Completion.Task.IsCompleted)
+            catch (OperationCanceledException)
             {
+                if (operation.Completion.Task.IsCompleted)
+                {
+                    return await operation.Completion.Task.ConfigureAwait(false); // decided just as the wait ended
+                }
                 operation.Abandon();
                 if (cancellationToken.IsCancellationRequested)
                 {

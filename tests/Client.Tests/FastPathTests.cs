@@ -20,7 +20,13 @@ public sealed class FastPathTests
     public static async Task StartAsync(TestContext context) => setup = await ClusterWithClient.StartAsync(linkDelay: LinkDelay);
 
     [ClassCleanup]
-    public static async Task StopAsync() => await setup.DisposeAsync();
+    public static async Task StopAsync()
+    {
+        if (setup is not null)
+        {
+            await setup.DisposeAsync();
+        }
+    }
 
     [TestMethod]
     public async Task DisjointKeys_AtLeast99PercentCompleteOnTheFastPath()

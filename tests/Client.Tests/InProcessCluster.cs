@@ -12,6 +12,8 @@ namespace CurpStore.Client.Tests;
 /// 500 ms election timeout) so leader changes take well under a second.</summary>
 internal sealed class InProcessCluster : IAsyncDisposable
 {
+    private static readonly HashSet<int> HandedOut = [];
+
     private readonly string root;
     private readonly ImmutableArray<InitialMember> initialCluster;
     private readonly List<(int ClientPort, int PeerPort)> ports;
@@ -127,10 +129,33 @@ internal sealed class InProcessCluster : IAsyncDisposable
         return proxy.Port;
     }
 
+    /// <summary>A free port below the kernel's ephemeral range (32768 and up on Linux): a port picked there could be
+    /// handed to an outgoing connection or a port-0 listener (the delay proxies) before its member binds it. Ports
+    /// handed out once are not handed out again in this process.</summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            for (var attempt = 0; attempt < 1_000; attempt++)
+            {
+                var port = Random.Shared.Next(20_000, 32_000);
+                if (HandedOut.Contains(port))
+                {
+                    continue;
+                }
+                try
+                {
+                    using var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    continue; // taken by another job
+                }
+                HandedOut.Add(port);
+                return port;
+            }
+        }
+        throw new InvalidOperationException("no free port between 20000 and 32000");
     }
 }

@@ -36,6 +36,7 @@ public sealed class LeaseTests
         var chosen = await Client.GrantAsync(30, leaseId: 0x1234);
         Assert.AreEqual(0x1234, chosen.Id);
         await KvTests.AssertEtcdErrorAsync(() => Client.GrantAsync(30, leaseId: 0x1234), GrpcStatusCode.FailedPrecondition, "etcdserver: lease already exists");
+        await Client.RevokeAsync(chosen.Id); // no lease left to expire under the other tests of the shared cluster
     }
 
     [TestMethod]
