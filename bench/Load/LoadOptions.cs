@@ -11,12 +11,12 @@ public enum LoadKind
 }
 
 /// <summary>The load tool's command line: <c>put|range|txn|mixed --endpoints URLS --clients N (--total N | --seconds N)
-/// --key-space N --conflict R --value-size N [--target curp|etcd] [--csv FILE]</c>.</summary>
+/// --key-space N --conflict R --value-size N [--target curp|etcd|curp-client] [--csv FILE]</c>.</summary>
 public sealed record LoadOptions
 {
     public const string Usage = """
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
-                     [--conflict R] [--value-size N] [--sequential] [--target curp|etcd] [--csv FILE]
+                     [--conflict R] [--value-size N] [--sequential] [--target curp|etcd|curp-client] [--csv FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
@@ -25,9 +25,14 @@ public sealed record LoadOptions
           --value-size N     bytes per value (default 256)
           --sequential       request i uses key i mod key-space instead of a random key (fills a store with
                              exactly --key-space keys when --total equals it)
-          --target curp|etcd the system under test, for the report (the same etcd API drives both)
+          --target T         the system under test: curp or etcd (both driven through etcd's API, named in the
+                             report), or curp-client (CurpStore driven through the .NET client, which proposes
+                             every write itself and reports how many completed fast, by commit notice or slowly)
           --csv FILE         append one line of results to FILE
         """;
+
+    /// <summary>The target that drives CurpStore through <c>CurpStore.Client</c> instead of etcd's RPCs.</summary>
+    public const string CurpClientTarget = "curp-client";
 
     public required LoadKind Kind { get; init; }
 
@@ -86,7 +91,10 @@ public sealed record LoadOptions
                 "--key-space" => options with { KeySpace = Positive(flag, value, 100_000_000) },
                 "--conflict" => options with { Conflict = Fraction(flag, value) },
                 "--value-size" => options with { ValueSize = Positive(flag, value, 1_500_000) },
-                "--target" => options with { Target = value is "curp" or "etcd" ? value : throw new ArgumentException("--target must be curp or etcd") },
+                "--target" => options with
+                {
+                    Target = value is "curp" or "etcd" or CurpClientTarget ? value : throw new ArgumentException("--target must be curp, etcd or curp-client"),
+                },
                 "--csv" => options with { CsvPath = value },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };

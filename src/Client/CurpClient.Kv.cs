@@ -22,7 +22,7 @@ public sealed partial class CurpClient
     /// <exception cref="EtcdException">etcd's status and message (for example InvalidArgument "etcdserver: key is not
     /// provided").</exception>
     public Task<PutResult> PutAsync(string key, string value, PutOptions? putOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        PutAsync(Compare.Utf8(key), Compare.Utf8(value), putOptions, timeout, cancellationToken);
+        PutAsync(Requests.Utf8(key), Requests.Utf8(value), putOptions, timeout, cancellationToken);
 
     /// <inheritdoc cref="PutAsync(string, string, PutOptions?, TimeSpan?, CancellationToken)"/>
     public async Task<PutResult> PutAsync(byte[] key, byte[] value, PutOptions? putOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -41,7 +41,7 @@ public sealed partial class CurpClient
     /// <exception cref="EtcdException">etcd's status and message (for example OutOfRange "etcdserver: mvcc: required
     /// revision has been compacted").</exception>
     public Task<GetResult> GetAsync(string key, GetOptions? getOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        GetAsync(Compare.Utf8(key), getOptions, timeout, cancellationToken);
+        GetAsync(Requests.Utf8(key), getOptions, timeout, cancellationToken);
 
     /// <inheritdoc cref="GetAsync(string, GetOptions?, TimeSpan?, CancellationToken)"/>
     public async Task<GetResult> GetAsync(byte[] key, GetOptions? getOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -52,7 +52,8 @@ public sealed partial class CurpClient
         {
             // One member's own copy, no barrier: any member's KV Range answers it without involving the leader.
             var proto = await CallAsync(
-                (channel, call) => channel.UnaryAsync(KVMethods.Range, EtcdProtoMapping.ToProto(request), call), timeout, cancellationToken).ConfigureAwait(false);
+                (channel, call) => channel.UnaryAsync(KVMethods.Range, EtcdProtoMapping.ToProto(request), call), leaderFirst: false, timeout, cancellationToken)
+                .ConfigureAwait(false);
             return ToResult(EtcdProtoMapping.ToStore(proto));
         }
         var completion = await Loop.RunAsync(request, read: true, timeout ?? options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
@@ -66,7 +67,7 @@ public sealed partial class CurpClient
     /// <param name="cancellationToken">Stops waiting; the delete may still be applied.</param>
     /// <exception cref="EtcdException">etcd's status and message.</exception>
     public Task<DeleteResult> DeleteAsync(string key, DeleteOptions? deleteOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        DeleteAsync(Compare.Utf8(key), deleteOptions, timeout, cancellationToken);
+        DeleteAsync(Requests.Utf8(key), deleteOptions, timeout, cancellationToken);
 
     /// <inheritdoc cref="DeleteAsync(string, DeleteOptions?, TimeSpan?, CancellationToken)"/>
     public async Task<DeleteResult> DeleteAsync(byte[] key, DeleteOptions? deleteOptions = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)

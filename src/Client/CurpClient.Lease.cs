@@ -41,7 +41,7 @@ public sealed partial class CurpClient
     {
         var response = await CallAsync(
             (channel, call) => channel.UnaryAsync(LeaseMethods.LeaseTimeToLive, new Pb.LeaseTimeToLiveRequest { ID = leaseId, Keys = keys }, call),
-            timeout, cancellationToken).ConfigureAwait(false);
+            leaderFirst: true, timeout, cancellationToken).ConfigureAwait(false);
         return new LeaseTimeToLiveResult(response.ID, response.TTL, response.GrantedTTL, [.. response.Keys.Select(k => k.ToByteArray())], response.Header?.Revision ?? 0);
     }
 
@@ -61,7 +61,7 @@ public sealed partial class CurpClient
             var answer = stream.ResponseStream.Current;
             await stream.RequestStream.CompleteAsync().ConfigureAwait(false);
             return answer;
-        }, timeout, cancellationToken).ConfigureAwait(false);
+        }, leaderFirst: true, timeout, cancellationToken).ConfigureAwait(false);
         // etcd's server answers TTL 0 for an unknown lease; clientv3 turns that into ErrLeaseNotFound.
         return response.TTL > 0
             ? new LeaseKeepAliveResult(response.ID, response.TTL, response.Header?.Revision ?? 0)

@@ -57,6 +57,9 @@ public sealed partial class CurpClient : IAsyncDisposable, IDisposable
     /// <summary>The member the client last saw lead (0: none yet).</summary>
     public ulong LeaderId => Loop.LeaderHint;
 
+    /// <summary>The exactly-once session the client's writes carry (0: none open yet).</summary>
+    internal ulong SessionId => Loop.SessionId;
+
     /// <summary>Members with an open (or reopening) stream.</summary>
     public int ConnectedMembers => connections.Count;
 
@@ -263,13 +266,14 @@ public sealed partial class CurpClient : IAsyncDisposable, IDisposable
 
     internal static bool IsUnreachable(Exception e) => e is RpcException or HttpRequestException or IOException or OperationCanceledException;
 
-    /// <summary>The channels to try for an etcd RPC: the leader's first when it is known (keep-alive and time-to-live
-    /// are answered by the leader only), then the others, starting at a rotating one to spread the load.</summary>
-    private List<GrpcChannel> ChannelsLeaderFirst()
+    /// <summary>The channels to try for an etcd RPC, starting at a rotating one to spread the load; with
+    /// <paramref name="leaderFirst"/> the leader's comes first when it is known (keep-alive and time-to-live are
+    /// answered by the leader only).</summary>
+    private List<GrpcChannel> ChannelsToTry(bool leaderFirst)
     {
         var start = (int)((uint)Interlocked.Increment(ref nextChannel) % (uint)channels.Count);
         var ordered = channels.Skip(start).Concat(channels.Take(start)).ToList();
-        if (loop is not null && connections.TryGetValue(loop.LeaderHint, out var leader))
+        if (leaderFirst && loop is not null && connections.TryGetValue(loop.LeaderHint, out var leader))
         {
             ordered.Remove(leader.Channel);
             ordered.Insert(0, leader.Channel);
@@ -277,13 +281,17 @@ public sealed partial class CurpClient : IAsyncDisposable, IDisposable
         return ordered;
     }
 
-    /// <summary>Runs an etcd RPC on the leader or, when a member cannot answer (unreachable, or "no leader"), on the
-    /// next; any other failure is the answer.</summary>
-    private async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>Runs an etcd RPC on one member (the leader first when <paramref name="leaderFirst"/>) or, when a member
+    /// cannot answer (unreachable, or "no leader"), on the next; any other failure is the answer.</summary>
+    private async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, bool leaderFirst, TimeSpan? timeout, CancellationToken cancellationToken)
     {
+        if (stopping.IsCancellationRequested)
+        {
+            throw EtcdException.ClientClosing();
+        }
         var deadline = (timeout ?? options.DefaultTimeout) is { } t ? DateTime.UtcNow + t : (DateTime?)null;
         EtcdException? last = null;
-        foreach (var channel in ChannelsLeaderFirst())
+        foreach (var channel in ChannelsToTry(leaderFirst))
         {
             try
             {

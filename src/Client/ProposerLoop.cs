@@ -33,6 +33,7 @@ internal sealed class ProposerLoop : IAsyncDisposable
     private bool registering;
     private int outstanding;
     private ulong leaderHint;
+    private ulong sessionId;
     private long droppedIncoming;
 
     public ProposerLoop(ulong proposerId, IEnumerable<ulong> members, CurpClientOptions options, Action<Message> send)
@@ -60,6 +61,9 @@ internal sealed class ProposerLoop : IAsyncDisposable
 
     /// <summary>The member the proposer last saw lead (0: none yet); refreshed after every turn.</summary>
     public ulong LeaderHint => Volatile.Read(ref leaderHint);
+
+    /// <summary>The session the proposer's writes carry (0: none open); refreshed after every turn.</summary>
+    public ulong SessionId => Volatile.Read(ref sessionId);
 
     /// <summary>Members' messages dropped: inbox full, or dropped on purpose by a test.</summary>
     public long DroppedIncoming => Interlocked.Read(ref droppedIncoming);
@@ -110,8 +114,12 @@ internal sealed class ProposerLoop : IAsyncDisposable
             {
                 return await operation.Completion.Task.WaitAsync(linked?.Token ?? cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!operation.Completion.Task.IsCompleted)
+            catch (OperationCanceledException)
             {
+                if (operation.Completion.Task.IsCompleted)
+                {
+                    return await operation.Completion.Task.ConfigureAwait(false); // decided just as the wait ended
+                }
                 operation.Abandon();
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -186,6 +194,7 @@ internal sealed class ProposerLoop : IAsyncDisposable
                 }
                 Drain();
                 Volatile.Write(ref leaderHint, proposer.LeaderHint);
+                Volatile.Write(ref sessionId, proposer.ClientId);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

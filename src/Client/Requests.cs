@@ -4,6 +4,8 @@ namespace CurpStore.Client;
 /// etcd's messages, so both encode to the same bytes).</summary>
 internal static class Requests
 {
+    public static byte[] Utf8(string text) => System.Text.Encoding.UTF8.GetBytes(text ?? throw new ArgumentNullException(nameof(text)));
+
     public static Store.RangeRequest Range(byte[] key, GetOptions options) => new()
     {
         Key = EffectiveKey(key, options.RangeEnd, options.Prefix, options.FromKey),
@@ -19,8 +21,8 @@ internal static class Requests
 
     public static Store.PutRequest Put(byte[] key, byte[] value, PutOptions options) => new()
     {
-        Key = key,
-        Value = value,
+        Key = key ?? throw new ArgumentNullException(nameof(key)),
+        Value = value ?? throw new ArgumentNullException(nameof(value)),
         Lease = options.Lease,
         PrevKv = options.PrevKv,
         IgnoreValue = options.IgnoreValue,

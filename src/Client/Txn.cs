@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace CurpStore.Client;
 
 /// <summary>
@@ -59,7 +57,7 @@ public sealed class Compare
     private Compare(Store.Compare compare) => this.compare = compare;
 
     /// <summary>Compares the key's value.</summary>
-    public static Compare Value(string key, Store.CompareResult result, string value) => Value(Utf8(key), result, Utf8(value));
+    public static Compare Value(string key, Store.CompareResult result, string value) => Value(Requests.Utf8(key), result, Requests.Utf8(value));
 
     /// <summary>Compares the key's value.</summary>
     public static Compare Value(byte[] key, Store.CompareResult result, byte[] value) =>
@@ -67,23 +65,21 @@ public sealed class Compare
 
     /// <summary>Compares the key's version (0: the key does not exist).</summary>
     public static Compare Version(string key, Store.CompareResult result, long version) =>
-        new(new Store.Compare { Key = Utf8(key), Result = result, Target = Store.CompareTarget.Version, Version = version });
+        new(new Store.Compare { Key = Requests.Utf8(key), Result = result, Target = Store.CompareTarget.Version, Version = version });
 
     /// <summary>Compares the key's create revision.</summary>
     public static Compare CreateRevision(string key, Store.CompareResult result, long revision) =>
-        new(new Store.Compare { Key = Utf8(key), Result = result, Target = Store.CompareTarget.Create, CreateRevision = revision });
+        new(new Store.Compare { Key = Requests.Utf8(key), Result = result, Target = Store.CompareTarget.Create, CreateRevision = revision });
 
     /// <summary>Compares the key's mod revision.</summary>
     public static Compare ModRevision(string key, Store.CompareResult result, long revision) =>
-        new(new Store.Compare { Key = Utf8(key), Result = result, Target = Store.CompareTarget.Mod, ModRevision = revision });
+        new(new Store.Compare { Key = Requests.Utf8(key), Result = result, Target = Store.CompareTarget.Mod, ModRevision = revision });
 
     /// <summary>Compares the key's lease.</summary>
     public static Compare Lease(string key, Store.CompareResult result, long lease) =>
-        new(new Store.Compare { Key = Utf8(key), Result = result, Target = Store.CompareTarget.Lease, Lease = lease });
+        new(new Store.Compare { Key = Requests.Utf8(key), Result = result, Target = Store.CompareTarget.Lease, Lease = lease });
 
     internal Store.Compare ToStore() => compare;
-
-    internal static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text ?? throw new ArgumentNullException(nameof(text)));
 }
 
 /// <summary>One operation of a <see cref="Txn"/> (clientv3's <c>OpGet</c>, <c>OpPut</c>, <c>OpDelete</c>,
@@ -95,19 +91,19 @@ public sealed class Op
     private Op(Store.RequestOp op) => this.op = op;
 
     /// <summary>A get.</summary>
-    public static Op Get(string key, GetOptions? options = null) => new(Requests.Range(Compare.Utf8(key), options ?? new GetOptions()));
+    public static Op Get(string key, GetOptions? options = null) => new(Requests.Range(Requests.Utf8(key), options ?? new GetOptions()));
 
     /// <summary>A get.</summary>
     public static Op Get(byte[] key, GetOptions? options = null) => new(Requests.Range(key, options ?? new GetOptions()));
 
     /// <summary>A put.</summary>
-    public static Op Put(string key, string value, PutOptions? options = null) => Put(Compare.Utf8(key), Compare.Utf8(value), options);
+    public static Op Put(string key, string value, PutOptions? options = null) => Put(Requests.Utf8(key), Requests.Utf8(value), options);
 
     /// <summary>A put.</summary>
     public static Op Put(byte[] key, byte[] value, PutOptions? options = null) => new(Requests.Put(key, value, options ?? new PutOptions()));
 
     /// <summary>A delete.</summary>
-    public static Op Delete(string key, DeleteOptions? options = null) => new(Requests.Delete(Compare.Utf8(key), options ?? new DeleteOptions()));
+    public static Op Delete(string key, DeleteOptions? options = null) => new(Requests.Delete(Requests.Utf8(key), options ?? new DeleteOptions()));
 
     /// <summary>A delete.</summary>
     public static Op Delete(byte[] key, DeleteOptions? options = null) => new(Requests.Delete(key, options ?? new DeleteOptions()));

@@ -88,6 +88,22 @@ public sealed class CallTests
     }
 
     [TestMethod]
+    public async Task Duplex_RefusedBeforeAnyMessage_ReportsTheServersStatus_NotACancellation()
+    {
+        // The server answers with its status while the client's request body is still open: HttpClient stops sending
+        // the body, which must not turn the server's answer into "Cancelled".
+        await using TestHost host = await TestHost.StartAsync(server => server.AddDuplexStreamingMethod(
+            TestMethods.Chat,
+            (_, _, _) => throw new RpcException(GrpcStatusCode.PermissionDenied, "not you")));
+        for (int i = 0; i < 30; i++)
+        {
+            using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+            RpcException error = await Assert.ThrowsExactlyAsync<RpcException>(() => call.ResponseStream.MoveNext().WaitAsync(Limit));
+            Assert.AreEqual((GrpcStatusCode.PermissionDenied, "not you"), (error.StatusCode, error.Status.Detail), $"call {i}");
+        }
+    }
+
+    [TestMethod]
     public async Task Duplex_RequestsAndResponsesInterleave()
     {
         await using TestHost host = await TestHost.StartAsync(server => server.AddDuplexStreamingMethod(

@@ -47,7 +47,17 @@ internal sealed class PushStreamContent : HttpContent
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         _stream.TrySetResult(stream);
-        await _completed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _completed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient stops the request body when the response ended first (a server that refuses a stream answers
+            // with its status at once). Throwing here would make HttpClient report a cancellation instead of that
+            // response, and the caller would see "Cancelled" instead of the server's status. A call the client
+            // cancelled itself still fails as cancelled: HttpClient checks its own token.
+        }
     }
 
     protected override bool TryComputeLength(out long length)

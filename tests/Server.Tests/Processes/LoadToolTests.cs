@@ -18,14 +18,15 @@ public sealed class LoadToolTests
     }
 
     [TestMethod]
-    [DataRow("put")]
-    [DataRow("mixed")]
-    public async Task AgainstARealServer_EveryRequestSucceeds_AndTheCsvLineIsWritten(string kind)
+    [DataRow("put", "curp")]
+    [DataRow("mixed", "curp")]
+    [DataRow("put", "curp-client")]
+    public async Task AgainstARealServer_EveryRequestSucceeds_AndTheCsvLineIsWritten(string kind, string target)
     {
         using var harness = new ServerProcessHarness();
         var clientPort = await StartMemberAsync(harness);
         var csv = Path.Combine(harness.Root, "load.csv");
-        var options = LoadOptions.Parse([kind, "--endpoints", $"http://127.0.0.1:{clientPort}", "--clients", "8", "--total", "400", "--conflict", "0.2", "--csv", csv]);
+        var options = LoadOptions.Parse([kind, "--endpoints", $"http://127.0.0.1:{clientPort}", "--clients", "8", "--total", "400", "--conflict", "0.2", "--csv", csv, "--target", target]);
         var result = await LoadRunner.RunAsync(options);
         Assert.AreEqual(400, result.Succeeded, result.Summary());
         Assert.AreEqual(0, result.Failed);
@@ -33,7 +34,18 @@ public sealed class LoadToolTests
         Assert.IsTrue(result.Percentile(50) <= result.Percentile(99));
         var lines = File.ReadAllLines(csv);
         Assert.AreEqual(LoadResult.CsvHeader, lines[0]);
-        StringAssert.StartsWith(lines[1], $"curp,{kind},8,400,0,");
+        StringAssert.StartsWith(lines[1], $"{target},{kind},8,400,0,");
+        if (target == LoadOptions.CurpClientTarget)
+        {
+            // Every put reports its path; alone, a member's own durable copy is a majority: commit notice.
+            Assert.AreEqual(400, result.PathCounts!.Sum(), result.Summary());
+            StringAssert.EndsWith(lines[1], ",0,400,0");
+        }
+        else
+        {
+            Assert.IsNull(result.PathCounts);
+            StringAssert.EndsWith(lines[1], ",,,");
+        }
     }
 
     [TestMethod]
