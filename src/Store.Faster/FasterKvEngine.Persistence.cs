@@ -105,7 +105,9 @@ public sealed partial class FasterKvEngine
         CheckpointMeta recovered;
         try
         {
-            store.Recover();
+            // Without preloading, FASTER recovers with only the tail page in memory, and since reads do not copy
+            // records back (ReadCopyOptions.None), every older record would stay a disk read for good.
+            store.Recover(numPagesToPreload: (int)(options.LogMemorySizeBytes / options.PageSizeBytes) - 1);
             recovered = CheckpointMeta.Decode(store.RecoveredCommitCookie);
             RebuildRevisionIndex();
         }
@@ -130,6 +132,7 @@ public sealed partial class FasterKvEngine
     private void RebuildRevisionIndex()
     {
         var logged = new Revision[1024];
+        var addresses = new long[1024];
         var tombstones = new List<int>();
         var count = 0;
         var ascending = true;
@@ -141,18 +144,20 @@ public sealed partial class FasterKvEngine
                 if (count == logged.Length)
                 {
                     Array.Resize(ref logged, logged.Length * 2);
+                    Array.Resize(ref addresses, addresses.Length * 2);
                 }
                 ascending &= count == 0 || logged[count - 1] < revision;
                 if (recordInfo.Tombstone)
                 {
                     tombstones.Add(count);
                 }
+                addresses[count] = iterator.CurrentAddress;
                 logged[count++] = revision;
             }
         }
         if (ascending && tombstones.Count == 0)
         {
-            revisions.Reset(logged, count); // the common case: revisions only grow, nothing was ever deleted
+            revisions.Reset(logged, addresses, count); // the common case: revisions only grow, nothing was ever deleted
             deadRecordCount = 0;
             return;
         }
@@ -168,6 +173,7 @@ public sealed partial class FasterKvEngine
             isTombstone[position] = true;
         }
         Array.Sort(logged, positions, 0, count);
+        var liveAddresses = new long[logged.Length];
         var live = 0;
         for (var i = 0; i < count;)
         {
@@ -179,11 +185,12 @@ public sealed partial class FasterKvEngine
             }
             if (!isTombstone[latest])
             {
+                liveAddresses[live] = addresses[latest];
                 logged[live++] = logged[i];
             }
             i = next;
         }
-        revisions.Reset(logged, live);
+        revisions.Reset(logged, liveAddresses, live);
         deadRecordCount = count - live;
     }
 

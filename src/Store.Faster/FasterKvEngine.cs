@@ -55,7 +55,7 @@ public sealed partial class FasterKvEngine : IKvEngine
                 CheckpointDir = Path.Combine(directory, CheckpointDirectoryName),
                 RemoveOutdatedCheckpoints = true,
             });
-            session = store.For(new RecordFunctions()).NewSession<RecordFunctions>();
+            session = store.For(new RecordFunctions(revisions.SetAddress)).NewSession<RecordFunctions>();
         }
         catch
         {
@@ -74,6 +74,9 @@ public sealed partial class FasterKvEngine : IKvEngine
     /// <summary>The consistent index (<c>StoreMeta.ConsistentIndex</c>) of the last completed checkpoint: what a
     /// reopen recovers, so the log must be kept from the next index on.</summary>
     public ulong CheckpointedConsistentIndex { get; private set; }
+
+    /// <summary>Records that scans read from disk in a sequential pass rather than by key, since open.</summary>
+    internal long RecordsReadByLogPass { get; private set; }
 
     /// <summary>Bytes of log between FASTER's begin and tail addresses, in memory and on disk (for tests and
     /// benchmarks of log compaction).</summary>
@@ -195,27 +198,53 @@ public sealed partial class FasterKvEngine : IKvEngine
         logDevice.Dispose();
     }
 
+    /// <summary>
+    /// Yields the live records from position <paramref name="start"/> on. Records still in memory are read by key;
+    /// records already on disk are picked up by one forward pass of a log iterator over their addresses (FASTER reads
+    /// the log a page at a time), which turns a full scan — a restart's index rebuild, a snapshot, a compaction — into a
+    /// sequential read. A record the pass cannot find where the index says (moved, or the pass is already beyond it) is
+    /// read by key instead.
+    /// </summary>
     private IEnumerable<KvRecord> ScanFrom(int start)
     {
         // Read-ahead grows from a few records to the configured bound: a scan that stops early (compaction, a small
         // watch catch-up) reads little, a long one keeps many disk reads in flight.
         var chunk = Math.Min(8, options.ScanReadAheadRecords);
         var wanted = new Revision[options.ScanReadAheadRecords];
+        var byKey = new Revision[options.ScanReadAheadRecords];
+        var byKeyPositions = new int[options.ScanReadAheadRecords];
         var found = new KvRecord?[options.ScanReadAheadRecords];
+        var readByKey = new KvRecord?[options.ScanReadAheadRecords];
+        using var onDisk = new LogPass(store.Log);
+        var passReadsCounted = 0L;
         for (var position = start; position < revisions.Count;)
         {
+            ThrowIfUnusable();
             var count = Math.Min(chunk, revisions.Count - position);
+            var byKeyCount = 0;
             for (var i = 0; i < count; i++)
             {
-                wanted[i] = revisions[position + i];
+                wanted[i] = revisions.RevisionAt(position + i);
+                found[i] = onDisk.TryRead(revisions.AddressAt(position + i), wanted[i]);
+                if (found[i] is null)
+                {
+                    byKey[byKeyCount] = wanted[i];
+                    byKeyPositions[byKeyCount++] = i;
+                }
             }
-            ReadRecords(wanted.AsSpan(0, count), found);
+            ReadRecords(byKey.AsSpan(0, byKeyCount), readByKey);
+            for (var i = 0; i < byKeyCount; i++)
+            {
+                found[byKeyPositions[i]] = readByKey[i];
+            }
             for (var i = 0; i < count; i++)
             {
                 yield return found[i] ?? throw Inconsistent(wanted[i]);
             }
             position += count;
             chunk = Math.Min(chunk * 2, options.ScanReadAheadRecords);
+            RecordsReadByLogPass += onDisk.RecordsRead - passReadsCounted;
+            passReadsCounted = onDisk.RecordsRead;
         }
     }
 
@@ -262,15 +291,16 @@ public sealed partial class FasterKvEngine : IKvEngine
         var length = RecordCodec.Encode(record, encodeBuffer);
         Span<byte> keyBytes = stackalloc byte[RevisionKey.LengthBytes];
         RevisionKey.Write(record.Revision, keyBytes);
+        // Listed first: the upsert reports the record's log address to the index (RecordFunctions).
+        if (!revisions.Add(record.Revision))
+        {
+            deadRecordCount++; // the replaced version stays in the log until compaction
+        }
         fixed (byte* valuePointer = encodeBuffer)
         {
             var key = SpanByte.FromFixedSpan(keyBytes);
             var value = SpanByte.FromPointer(valuePointer, length);
             session.Upsert(ref key, ref value);
-        }
-        if (!revisions.Add(record.Revision))
-        {
-            deadRecordCount++; // the replaced version stays in the log until compaction
         }
     }
 
@@ -297,7 +327,7 @@ public sealed partial class FasterKvEngine : IKvEngine
     {
         for (var i = 0; i < revisions.Count; i++)
         {
-            DeleteFromStore(revisions[i]);
+            DeleteFromStore(revisions.RevisionAt(i));
         }
         deadRecordCount += 2L * revisions.Count;
         revisions.Clear();

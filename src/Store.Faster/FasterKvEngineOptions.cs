@@ -24,8 +24,9 @@ public sealed record FasterKvEngineOptions
     public long SegmentSizeBytes { get; init; } = 64L << 20;
 
     /// <summary>Fold-over (default) flushes the log up to its tail at each checkpoint and writes only what is new since
-    /// the last one; snapshot copies the whole in-memory part of the log to a side file every time (measured slower
-    /// for this append-only workload: see bench/).</summary>
+    /// the last one; snapshot copies the whole in-memory part of the log to a side file every time. Measured on 200,000
+    /// keys in memory, 10,000 puts then a checkpoint: 10 µs per put with fold-over, 27 µs with snapshot
+    /// (bench/Store/CheckpointBenchmarks.cs).</summary>
     public CheckpointType CheckpointKind { get; init; } = CheckpointType.FoldOver;
 
     /// <summary>Log compaction runs at a checkpoint once the log spans at least this many bytes and holds at least as

@@ -113,9 +113,11 @@ public sealed class FasterKvEngineTests : KvEngineContract
         }
         Assert.AreEqual(Record(17, value: value + 17), engine.GetRecord(new Revision(17, 0)));
         AssertScanFrom5(engine);
+        Assert.IsGreaterThan(Count / 4, engine.RecordsReadByLogPass, "evicted records are read by one pass over the log");
         var reopened = FasterEngineDirectories.Reopen(engine);
         opened.Add(reopened);
         AssertScanFrom5(reopened);
+        Assert.IsGreaterThan(Count / 4, reopened.RecordsReadByLogPass, "after a restart too");
         Assert.AreEqual(Record(3, value: value + 3), reopened.GetRecord(new Revision(3, 0)));
         Assert.AreEqual(Count, reopened.RecordCount);
 
@@ -150,6 +152,8 @@ public sealed class FasterKvEngineTests : KvEngineContract
         engine.Commit(compact);
         engine.Checkpoint(); // dead records now outnumber live ones: this checkpoint compacts first
         Assert.IsLessThan(before / 4, engine.LogSizeBytes, "compaction should leave about a thirtieth of the log");
+        var expected = Enumerable.Range(29_001, 1000).Select(i => Record(i, value: value)).ToArray();
+        CollectionAssert.AreEqual(expected, engine.ScanRecords(Revision.Zero).ToArray(), "before a restart: addresses moved by compaction");
         var reopened = FasterEngineDirectories.Reopen(engine);
         opened.Add(reopened);
         CollectionAssert.AreEqual(Enumerable.Range(29_001, 1000).Select(i => new Revision(i, 0)).ToArray(),

@@ -111,6 +111,10 @@ public abstract class KvEngineContract : EngineTestBase
         engine.Commit(compact);
         engine = Restart(engine);
         CollectionAssert.AreEqual(Enumerable.Range(11, 20).Select(i => new Revision(i, 0)).ToArray(), Revisions(engine, Revision.Zero));
+        var more = new KvWriteBatch();
+        more.Puts.AddRange(Enumerable.Range(31, 100).Select(i => Record(i)));
+        engine.Commit(more);
+        CollectionAssert.AreEqual(Enumerable.Range(11, 120).Select(i => new Revision(i, 0)).ToArray(), Revisions(engine, Revision.Zero));
 
         // Installing a snapshot: everything goes, then some of the same revisions come back with other content.
         var install = new KvWriteBatch { ClearFirst = true };
