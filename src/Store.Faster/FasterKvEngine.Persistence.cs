@@ -214,22 +214,23 @@ public sealed partial class FasterKvEngine
     /// <summary>
     /// Once dead records are at least as many as live ones in a log of at least
     /// <see cref="FasterKvEngineOptions.CompactionMinLogBytes"/>, copies the live records of the immutable part of the
-    /// log to its tail and moves the begin address past them. FASTER deletes the files below the begin address only at
-    /// the next checkpoint, so until that checkpoint completes the previous one stays recoverable.
+    /// log to its tail and moves the begin address past them; returns whether it did. The files below the begin address
+    /// stay until the checkpoint that follows is durable, so until then the previous checkpoint stays recoverable.
     /// </summary>
-    private void CompactLogIfWorthIt()
+    private bool CompactLogIfWorthIt()
     {
         if (LogSizeBytes < options.CompactionMinLogBytes || deadRecordCount < Math.Max(1, revisions.Count))
         {
-            return;
+            return false;
         }
         var untilAddress = store.Log.SafeReadOnlyAddress;
         if (untilAddress <= store.Log.BeginAddress)
         {
-            return;
+            return false;
         }
         session.Compact(untilAddress, CompactionType.Lookup);
         deadRecordCount = 0;
+        return true;
     }
 
     private static void FlushDirectories(string root)

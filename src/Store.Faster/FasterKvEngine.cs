@@ -1,3 +1,4 @@
+using CurpStore.Wal;
 using FASTER.core;
 
 namespace CurpStore.Store.Faster;
@@ -175,8 +176,17 @@ public sealed partial class FasterKvEngine : IKvEngine
         }
         try
         {
-            CompactLogIfWorthIt();
+            var compacted = CompactLogIfWorthIt();
             TakeCheckpoint();
+            if (compacted)
+            {
+                // The checkpoint that records the new begin address is durable: the files below it can go. FASTER
+                // deletes them on a background task; this call deletes them here and waits (unless that task got
+                // there first), so the space is usually back when Checkpoint returns. Segments are files of
+                // SegmentSizeBytes; the one holding the begin address stays.
+                logDevice.TruncateUntilSegment((int)(store.Log.BeginAddress / options.SegmentSizeBytes));
+                DirectorySync.Flush(Path.Combine(Directory, LogDirectoryName));
+            }
         }
         catch (Exception e)
         {
