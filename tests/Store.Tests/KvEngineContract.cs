@@ -127,6 +127,17 @@ public abstract class KvEngineContract : EngineTestBase
         Assert.IsTrue(survivors.All(r => StoreDriver.S(r.Kv.Value) == "new"));
         Assert.IsNull(engine.GetMeta("gone"));
         CollectionAssert.AreEqual(new byte[] { 2 }, engine.GetMeta("kept"));
+
+        // Twice in a row without a restart: revisions written a moment ago are replaced by themselves.
+        var again = new KvWriteBatch { ClearFirst = true };
+        again.Puts.AddRange([Record(12, value: "newer"), Record(41, value: "newer")]);
+        engine.Commit(again);
+        var replaced = new KvWriteBatch { ClearFirst = true };
+        replaced.Puts.AddRange([Record(12, value: "newest"), Record(41, value: "newest")]);
+        engine.Commit(replaced);
+        var expected = new[] { Record(12, value: "newest"), Record(41, value: "newest") };
+        CollectionAssert.AreEqual(expected, engine.ScanRecords(Revision.Zero).ToArray());
+        CollectionAssert.AreEqual(expected, Restart(engine).ScanRecords(Revision.Zero).ToArray());
     }
 
     [TestMethod]
