@@ -102,7 +102,8 @@ public sealed record LoadOptions
         return endpoints is { Count: > 0 } ? options : throw new ArgumentException("--endpoints is required");
     }
 
-    private static int Positive(string flag, string value, int max) =>
+    /// <summary>Parses a flag's whole number within 1..<paramref name="max"/> (shared with the restart tool).</summary>
+    internal static int Positive(string flag, string value, int max) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1 && parsed <= max
             ? parsed
             : throw new ArgumentException($"{flag} must be a whole number from 1 to {max}, got \"{value}\"");

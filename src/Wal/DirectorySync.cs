@@ -8,11 +8,13 @@ namespace CurpStore.Wal;
 /// acknowledged records, or bring back a deleted one after a suffix truncation. .NET has no API for it (it refuses to
 /// open a directory as a file), hence two libc calls.
 /// </summary>
-/// <remarks>Thread-safe: stateless.</remarks>
-internal static class DirectorySync
+/// <remarks>Thread-safe: stateless. Public because the FASTER store engine makes its checkpoint files durable the same
+/// way.</remarks>
+public static class DirectorySync
 {
     private const int ReadOnlyFlag = 0; // O_RDONLY: enough to fsync a directory on Linux and macOS.
 
+    /// <summary>fsyncs the directory itself (its entries), not the files in it.</summary>
     public static void Flush(string directoryPath)
     {
         if (OperatingSystem.IsWindows())

@@ -5,39 +5,11 @@ namespace CurpStore.Store.Tests;
 /// per engine supplies <see cref="CreateEngine"/> (and <see cref="Reopen"/> when the engine really persists). Expected
 /// values are etcd 3.5's documented behaviour; the doubtful ones were checked against a real etcd (noted per test).
 /// </summary>
-public abstract partial class EtcdStoreSuite
+public abstract partial class EtcdStoreSuite : EngineTestBase
 {
-    private readonly List<IKvEngine> engines = [];
-
-    /// <summary>A fresh, empty engine.</summary>
-    protected abstract IKvEngine CreateEngine();
-
-    /// <summary>Models a restart: returns an engine holding what <paramref name="engine"/> committed. An in-memory
-    /// engine is simply reused; a persistent one closes and recovers.</summary>
-    protected virtual IKvEngine Reopen(IKvEngine engine) => engine;
-
-    [TestCleanup]
-    public void DisposeEngines()
-    {
-        foreach (var engine in engines)
-        {
-            engine.Dispose();
-        }
-        engines.Clear();
-    }
-
     internal StoreDriver NewStore(EtcdStoreOptions? options = null) => new(Track(CreateEngine()), options);
 
     internal StoreDriver Restart(StoreDriver store, EtcdStoreOptions? options = null) => new(Track(Reopen(store.Engine)), options);
-
-    private IKvEngine Track(IKvEngine engine)
-    {
-        if (!engines.Contains(engine))
-        {
-            engines.Add(engine);
-        }
-        return engine;
-    }
 
     internal static byte[] B(string text) => StoreDriver.B(text);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using CurpStore.Tests.Shared;
 using CurpStore.Wal.CrashProbe;
 
 namespace CurpStore.Wal.Tests;
@@ -63,7 +64,7 @@ public sealed partial class CrashTests
     /// kills it, and returns every acknowledgement it printed before dying.</summary>
     private static async Task<List<(long Index, int Appender, long Sequence)>> RunProbeAndKill(string directory, int killAfterAcknowledgements)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(DotnetHost.Path())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -121,17 +122,6 @@ public sealed partial class CrashTests
         {
             Assert.Fail($"unexpected probe output: '{line}'");
         }
-    }
-
-    /// <summary>The running <c>dotnet</c> host when the tests run under it, else the one on PATH.</summary>
-    private static string DotnetHost()
-    {
-        var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet")
-        {
-            return current;
-        }
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath ? hostPath : "dotnet";
     }
 
     [GeneratedRegex(@"^A(\d+)=(\d+)\.(\d+);$")]

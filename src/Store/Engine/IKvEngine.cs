@@ -22,5 +22,13 @@ public interface IKvEngine : IDisposable
     IEnumerable<KeyValuePair<string, byte[]>> ScanMeta(string prefix);
 
     /// <summary>Applies the whole batch atomically: after a crash either all of it or none of it is visible.</summary>
+    /// <remarks>A batch need not be durable when this returns: a persistent engine may keep it in memory until the next
+    /// <see cref="Checkpoint"/>, because the log is the source of truth and a restart replays it after the recovered
+    /// consistent index.</remarks>
     void Commit(KvWriteBatch batch);
+
+    /// <summary>Makes everything committed so far durable and recoverable as one consistent point (records and meta
+    /// together, so the recovered consistent index matches the recovered records); returns once it is durable. A
+    /// restart recovers the last completed checkpoint, never a state between two.</summary>
+    void Checkpoint();
 }

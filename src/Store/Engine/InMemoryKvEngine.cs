@@ -70,6 +70,11 @@ public sealed class InMemoryKvEngine : IKvEngine
         }
     }
 
+    /// <summary>Nothing to do: what this engine holds lives exactly as long as the object.</summary>
+    public void Checkpoint()
+    {
+    }
+
     public void Dispose()
     {
     }

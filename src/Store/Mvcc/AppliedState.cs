@@ -142,19 +142,27 @@ internal sealed class AppliedState : IMvccState
             var lease = StoreMeta.DecodeLease(value);
             leases[lease.Id] = lease;
         }
-        var latest = new Dictionary<byte[], KvRecord>(ByteKeyComparer.Instance);
+        // Attachments are not stored with the leases: like etcd, derive them from each live key's latest version. Only
+        // keys whose latest version has a lease are remembered, so a restart does not hold every record at once.
+        var leaseOfLatest = new Dictionary<byte[], long>(ByteKeyComparer.Instance);
         foreach (var record in engine.ScanRecords(Store.Revision.Zero))
         {
             RestoreIntoIndex(record);
-            latest[record.Kv.Key] = record;
+            if (!record.IsTombstone && record.Kv.Lease != 0)
+            {
+                leaseOfLatest[record.Kv.Key] = record.Kv.Lease;
+            }
+            else
+            {
+                leaseOfLatest.Remove(record.Kv.Key);
+            }
             Revision = Math.Max(Revision, record.Revision.Main);
         }
-        // Attachments are not stored with the leases: like etcd, derive them from each live key's latest version.
-        foreach (var (key, record) in latest)
+        foreach (var (key, lease) in leaseOfLatest)
         {
-            if (!record.IsTombstone && record.Kv.Lease != 0 && leases.ContainsKey(record.Kv.Lease))
+            if (leases.ContainsKey(lease))
             {
-                AttachKey(record.Kv.Lease, key);
+                AttachKey(lease, key);
             }
         }
     }
