@@ -97,7 +97,7 @@ public sealed class KvStateMachine : IStateMachine
 
     public void RestoreSnapshot(IStateSnapshot snapshot)
     {
-        var image = (KvSnapshot)snapshot;
+        var image = (KvSnapshot)(snapshot is IDeferredStateSnapshot deferred ? deferred.Load() : snapshot); // a host's file
         committed = image.Values;
         appliedRevisions = image.AppliedRevisions;
         revision = image.Revision;

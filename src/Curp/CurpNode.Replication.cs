@@ -483,6 +483,17 @@ public sealed partial class CurpNode
 
     public Snapshot? LatestSnapshot => latestSnapshot;
 
+    /// <summary>The host made the latest snapshot durable and offers an equivalent handle to its image (a file), so the
+    /// core need not keep the image in memory until the next snapshot. Ignored for any other snapshot.</summary>
+    public void ReplaceSnapshotState(ulong index, IStateSnapshot state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (latestSnapshot is { } snapshot && snapshot.Index == index)
+        {
+            latestSnapshot = snapshot with { State = state };
+        }
+    }
+
     private void HandleInstallSnapshot(InstallSnapshotRequest request)
     {
         Role = NodeRole.Follower;

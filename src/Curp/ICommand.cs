@@ -25,6 +25,17 @@ public interface IStateSnapshot
 {
 }
 
+/// <summary>An image kept outside memory (a host's snapshot file), loaded only when someone needs its content: a
+/// restart whose state machine already holds that index never loads it.</summary>
+public interface IDeferredStateSnapshot : IStateSnapshot
+{
+    /// <summary>The applied index the image reflects.</summary>
+    ulong Index { get; }
+
+    /// <summary>Reads the image.</summary>
+    IStateSnapshot Load();
+}
+
 public static class CommandConflicts
 {
     /// <summary>Two commands conflict when they share a key and at least one of them writes.</summary>

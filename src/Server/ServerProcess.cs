@@ -11,6 +11,7 @@ using CurpStore.Server.Transport;
 using CurpStore.Server.Watch;
 using CurpStore.Wire;
 using CurpStore.Store;
+using CurpStore.Store.Faster;
 
 namespace CurpStore.Server;
 
@@ -39,6 +40,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly ServerOptions options;
     private readonly Action<string> log;
     private WalMemberStorage? storage;
+    private FasterKvEngine? engine;
     private GrpcPeerTransport? transport;
     private ClientProposerStreams? clientStreams;
     private NodeHost? host;
@@ -79,12 +81,21 @@ public sealed class ServerProcess : IAsyncDisposable
         Directory.CreateDirectory(options.DataDir);
         var codec = new WireCodec(new EtcdCommandCodec());
         storage = WalMemberStorage.Open(options.DataDir, codec, log);
-        var machine = new EtcdStateMachine(new InMemoryKvEngine(), new EtcdStoreOptions
+        // The store's records live in FASTER under the data dir; a checkpoint is taken with every snapshot, so a restart
+        // recovers the checkpoint and replays only the log after it.
+        engine = FasterKvEngine.Open(Path.Combine(options.DataDir, "store"));
+        var machine = new EtcdStateMachine(engine, new EtcdStoreOptions
         {
             MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
             MaxTxnOps = options.MaxTxnOps,
         });
         var watchHub = new WatchHub(options.Watch.EventBufferMaxEvents, options.Watch.EventBufferMaxBytes, machine.Revision);
+        if (storage.Load().Snapshot is null && machine.AppliedIndex > 0)
+        {
+            // The engine checkpointed a snapshot whose record never reached the WAL (a crash in between): the log
+            // still starts at index 1, so the store must too.
+            machine.RestoreSnapshot(EtcdSnapshot.Empty);
+        }
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
         var memberIds = peerUrls.Keys.ToHashSet();
         transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
@@ -162,6 +173,7 @@ public sealed class ServerProcess : IAsyncDisposable
             await transport.DisposeAsync().ConfigureAwait(false);
         }
         storage?.Dispose();
+        engine?.Dispose();
         log($"member {options.Name} stopped");
     }
 

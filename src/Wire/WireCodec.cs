@@ -242,7 +242,7 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
 
     public static HardState Decode(W.HardState state) => new(state.Term, state.VotedFor, state.Commit);
 
-    public W.SnapshotMeta EncodeMeta(Snapshot snapshot, int stateBytes)
+    public W.SnapshotMeta EncodeMeta(Snapshot snapshot, long stateBytes)
     {
         var sessions = new W.SessionTable { MaxResultsPerSession = (uint)snapshot.Sessions.MaxResultsPerSession };
         foreach (var (clientId, session) in snapshot.Sessions.Sessions)
@@ -254,8 +254,12 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
         return new W.SnapshotMeta { Index = snapshot.Index, Term = snapshot.Term, Members = Encode(snapshot.Members), Sessions = sessions, StateBytes = (ulong)stateBytes };
     }
 
-    public Snapshot DecodeSnapshot(W.SnapshotMeta meta, ReadOnlySpan<byte> state)
+    public Snapshot DecodeSnapshot(W.SnapshotMeta meta, ReadOnlySpan<byte> state) => DecodeSnapshot(meta, Commands.DecodeSnapshot(state));
+
+    /// <summary>A snapshot whose image is already decoded or deferred (a <see cref="SnapshotFile"/>).</summary>
+    public Snapshot DecodeSnapshot(W.SnapshotMeta meta, IStateSnapshot state)
     {
+        ArgumentNullException.ThrowIfNull(meta);
         var sessions = ImmutableSortedDictionary.CreateBuilder<ulong, SessionImage>();
         foreach (var session in meta.Sessions?.Sessions ?? [])
         {
@@ -263,29 +267,44 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
             sessions[session.ClientId] = new SessionImage(session.FirstIncomplete, results);
         }
         var table = new SessionTableImage((int)(meta.Sessions?.MaxResultsPerSession ?? 1), sessions.ToImmutable());
-        return new Snapshot(meta.Index, meta.Term, Decode(meta.Members), table, Commands.DecodeSnapshot(state));
+        return new Snapshot(meta.Index, meta.Term, Decode(meta.Members), table, state);
     }
 
     private IEnumerable<W.Envelope> EncodeSnapshotChunks(InstallSnapshotRequest request)
     {
-        var state = Commands.EncodeSnapshot(request.Snapshot.State);
-        var meta = EncodeMeta(request.Snapshot, state.Length);
-        var offset = 0;
-        do
+        // A snapshot file goes out as its bytes; an image in memory is encoded first.
+        var (totalBytes, chunks) = request.Snapshot.State is SnapshotFile file
+            ? (file.LengthBytes, file.ReadChunks(SnapshotChunkBytes))
+            : InMemoryChunks(Commands.EncodeSnapshot(request.Snapshot.State));
+        var meta = EncodeMeta(request.Snapshot, totalBytes);
+        foreach (var (offset, bytes) in chunks)
         {
-            var length = Math.Min(SnapshotChunkBytes, state.Length - offset);
             var chunk = new W.InstallSnapshotChunk
             {
                 Term = request.Term,
                 Meta = offset == 0 ? meta : null,
                 Offset = (ulong)offset,
-                Data = ByteString.CopyFrom(state, offset, length),
-                Last = offset + length >= state.Length,
+                Data = UnsafeByteOperations.UnsafeWrap(bytes),
+                Last = offset + bytes.Length >= totalBytes,
             };
             yield return new W.Envelope { From = request.From, To = request.To, InstallSnapshot = chunk };
-            offset += length;
         }
-        while (offset < state.Length);
+    }
+
+    private (long TotalBytes, IEnumerable<(long Offset, byte[] Bytes)> Chunks) InMemoryChunks(byte[] state)
+    {
+        IEnumerable<(long, byte[])> Split()
+        {
+            var offset = 0;
+            do
+            {
+                var length = Math.Min(SnapshotChunkBytes, state.Length - offset);
+                yield return (offset, state.AsSpan(offset, length).ToArray());
+                offset += length;
+            }
+            while (offset < state.Length);
+        }
+        return (state.Length, Split());
     }
 
     private static CommandPayload ToCommandPayload(PooledCommand pooled) => new(pooled.Command, pooled.ProposerNode, pooled.FirstIncompleteSequence);

@@ -36,6 +36,54 @@ public abstract partial class EtcdStoreSuite
         return observed;
     }
 
+    /// <summary>A snapshot kept in a host's file: counts how often its image is read.</summary>
+    private sealed class DeferredImage(ulong index, Curp.IStateSnapshot image) : Curp.IDeferredStateSnapshot
+    {
+        public int Loads { get; private set; }
+
+        public ulong Index { get; } = index;
+
+        public Curp.IStateSnapshot Load()
+        {
+            Loads++;
+            return image;
+        }
+    }
+
+    [TestMethod]
+    public void DeferredSnapshot_AtTheIndexTheStoreHolds_IsNotRead_AndTheStateStays()
+    {
+        var store = HistoryFixture();
+        var before = Observe(store);
+        var deferred = new DeferredImage(store.Machine.AppliedIndex, store.Machine.TakeSnapshot());
+        var restarted = Restart(store);
+        restarted.Machine.RestoreSnapshot(deferred);
+        Assert.AreEqual(0, deferred.Loads, "a restart at the checkpointed snapshot must not read the image");
+        CollectionAssert.AreEqual(before, Observe(restarted));
+    }
+
+    [TestMethod]
+    public void DeferredSnapshot_AtAnotherIndex_IsRead_AndReplacesTheState()
+    {
+        var source = HistoryFixture();
+        var expected = Observe(source);
+        var deferred = new DeferredImage(source.Machine.AppliedIndex, source.Machine.TakeSnapshot());
+        var other = NewStore();
+        other.Put("z", "1");
+        other.Machine.RestoreSnapshot(deferred);
+        Assert.AreEqual(1, deferred.Loads);
+        CollectionAssert.AreEqual(expected, Observe(other));
+    }
+
+    [TestMethod]
+    public void EmptySnapshot_ResetsTheStoreToRevisionOne()
+    {
+        var store = HistoryFixture();
+        store.Machine.RestoreSnapshot(EtcdSnapshot.Empty);
+        Assert.AreEqual((1L, 0UL), (store.Machine.Revision, store.Machine.AppliedIndex));
+        Assert.AreEqual(0, store.Range(new RangeRequest { Key = [0], RangeEnd = [0] }).Kvs.Count);
+    }
+
     [TestMethod]
     public void Snapshot_InstalledElsewhere_GivesTheSameStateAndTheSameNextAnswers()
     {

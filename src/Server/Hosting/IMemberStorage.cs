@@ -12,6 +12,10 @@ public interface IMemberStorage
     /// <summary>Makes the batch durable (fsync where the batch needs it) before it returns: the host sends the batch's
     /// messages only afterwards.</summary>
     void Persist(Ready ready);
+
+    /// <summary>After <see cref="Persist"/> of a batch with <paramref name="snapshot"/>: a handle to the image as stored
+    /// (a file) that the core can keep instead of the image itself; null keeps the image in memory.</summary>
+    IStateSnapshot? PersistedImage(Snapshot snapshot) => null;
 }
 
 /// <summary>Keeps the persisted state in memory: survives a host restart inside one process, not a process crash.

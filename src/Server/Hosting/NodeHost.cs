@@ -291,6 +291,10 @@ public sealed class NodeHost : IAsyncDisposable
                     Route(message);
                 }
                 node.Advance(ready);
+                if (ready.Snapshot is { } snapshot && storage.PersistedImage(snapshot) is { } stored)
+                {
+                    node.ReplaceSnapshotState(snapshot.Index, stored); // the file, not a second copy of the store in memory
+                }
                 progressed = true;
             }
             StartCommandsAwaitingSession();

@@ -75,11 +75,21 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         }
         wal.AppendBatch(records);
         wal.Sync();
-        mirror.Persist(ready);
+        // The mirror keeps the snapshot as its file, not as a second in-memory copy of the store.
+        mirror.Persist(ready.Snapshot is { } persisted && PersistedImage(persisted) is { } image
+            ? new Ready { HardState = ready.HardState, Entries = ready.Entries, Snapshot = persisted with { State = image }, PoolAdded = ready.PoolAdded, PoolRemoved = ready.PoolRemoved }
+            : ready);
         if (ready.Snapshot is { } compacted)
         {
             Compact(compacted.Index);
         }
+    }
+
+    public IStateSnapshot? PersistedImage(Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var path = SnapshotPath(snapshot.Index);
+        return File.Exists(path) ? new SnapshotFile(path, new FileInfo(path).Length, snapshot.Index, codec.Commands) : null;
     }
 
     public void Dispose() => wal.Dispose();
@@ -99,7 +109,7 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
             {
                 W.WalRecord.RecordOneofCase.Entry => new Ready { Entries = [codec.Decode(wire.Entry)] },
                 W.WalRecord.RecordOneofCase.HardState => new Ready { HardState = WireCodec.Decode(wire.HardState) },
-                W.WalRecord.RecordOneofCase.Snapshot => new Ready { Snapshot = codec.DecodeSnapshot(wire.Snapshot, ReadSnapshotFile(wire.Snapshot)) },
+                W.WalRecord.RecordOneofCase.Snapshot => new Ready { Snapshot = codec.DecodeSnapshot(wire.Snapshot, SnapshotFileOf(wire.Snapshot)) },
                 W.WalRecord.RecordOneofCase.PoolAdded => new Ready { PoolAdded = [codec.Decode(wire.PoolAdded)] },
                 W.WalRecord.RecordOneofCase.PoolRemoved => new Ready { PoolRemoved = [WireCodec.Decode(wire.PoolRemoved)] },
                 _ => throw new InvalidDataException($"WAL record {record.Index} is empty"),
@@ -109,6 +119,10 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
                 entrySequence[wire.Entry.Index] = record.Index;
             }
             mirror.Persist(ready);
+        }
+        if (mirror.Load().Snapshot?.State is SnapshotFile latest)
+        {
+            latest.Validate(); // a missing or truncated image stops the start, naming the file
         }
     }
 
@@ -157,14 +171,8 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         File.Move(temporary, path, overwrite: true);
     }
 
-    private byte[] ReadSnapshotFile(W.SnapshotMeta meta)
-    {
-        var path = SnapshotPath(meta.Index);
-        var bytes = File.Exists(path)
-            ? File.ReadAllBytes(path)
-            : throw new InvalidDataException($"snapshot file {path} named by the WAL is missing");
-        return (ulong)bytes.Length == meta.StateBytes
-            ? bytes
-            : throw new InvalidDataException($"snapshot file {path} holds {bytes.Length} bytes, the WAL expects {meta.StateBytes}");
-    }
+    /// <summary>The image a snapshot record names, read only when it is needed (a restart whose engine already holds the
+    /// snapshot's index never reads it). Older records name files that later snapshots replaced; only the latest
+    /// snapshot's file must exist, which <see cref="Replay"/> checks at the end.</summary>
+    private SnapshotFile SnapshotFileOf(W.SnapshotMeta meta) => new(SnapshotPath(meta.Index), (long)meta.StateBytes, meta.Index, codec.Commands);
 }

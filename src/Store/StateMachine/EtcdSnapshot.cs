@@ -16,6 +16,9 @@ public sealed class EtcdSnapshot : IStateSnapshot
         Meta = meta;
     }
 
+    /// <summary>No records, no meta: installing it gives an empty store at revision 1.</summary>
+    public static EtcdSnapshot Empty { get; } = new([], ImmutableSortedDictionary.Create<string, byte[]>(StringComparer.Ordinal));
+
     public ImmutableArray<KvRecord> Records { get; }
 
     public ImmutableSortedDictionary<string, byte[]> Meta { get; }

@@ -69,10 +69,30 @@ public sealed partial class EtcdStateMachine : IStateMachine
         return CommandExecutor.Execute(applied, request, 0, Options).Result;
     }
 
-    public IStateSnapshot TakeSnapshot() => EtcdSnapshot.Capture(applied.Engine);
+    /// <summary>Checkpoints the engine (a persistent engine then recovers exactly this point, so a restart replays only the
+    /// log after the snapshot) and captures the image.</summary>
+    public IStateSnapshot TakeSnapshot()
+    {
+        applied.Engine.Checkpoint();
+        return EtcdSnapshot.Capture(applied.Engine);
+    }
 
+    /// <summary>Replaces the state with the image. A deferred image (a snapshot file) at the very index the engine
+    /// already holds is not even read: that is a restart of a persistent engine checkpointed at the snapshot.</summary>
     public void RestoreSnapshot(IStateSnapshot snapshot)
     {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot is IDeferredStateSnapshot deferred)
+        {
+            if (deferred.Index == applied.ConsistentIndex)
+            {
+                DiscardSpeculation();
+                leaseClock.Clear();
+                lastAppliedEvents = [];
+                return;
+            }
+            snapshot = deferred.Load();
+        }
         var image = snapshot as EtcdSnapshot ?? throw new ArgumentException($"expected an {nameof(EtcdSnapshot)}", nameof(snapshot));
         applied.Engine.Commit(image.ToBatch());
         applied.Load();

@@ -62,6 +62,12 @@ public sealed class WatchClusterTests
         {
             last = await Kv.PutAsync(cluster.Channels[leader], $"s/{i:D3}", "v");
         }
+        // Snapshots are taken on the leader's ticks: wait (bounded) until its log no longer holds what the follower
+        // lacks, so the follower can only catch up by a snapshot.
+        for (var i = 0; i < 300 && await cluster.Members[leader].Host.InvokeAsync(node => node.LatestSnapshot?.Index ?? 0) < 100; i++)
+        {
+            await Task.Delay(20);
+        }
         await cluster.RestartAsync(follower);
 
         // Watching from before the gap while the follower catches up: its store is replaced by the leader's snapshot
