@@ -157,4 +157,24 @@ public sealed class GrpcTransportTests
             await transport.DisposeAsync();
         }
     }
+
+    [TestMethod]
+    public async Task ASnapshotWhoseFileIsGone_IsDropped_NotThrownIntoTheMembersLoop()
+    {
+        var codec = new WireCodec(new KvCommandCodec());
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var transport = new GrpcPeerTransport(codec, _ => new Uri("http://127.0.0.1:1"), log: log.Enqueue);
+        try
+        {
+            var gone = new SnapshotFile(Path.Combine(Path.GetTempPath(), $"curpstore-gone-{Guid.NewGuid():N}.snap"), 100, 9, codec.Commands);
+            var snapshot = new Snapshot(9, 1, Membership.Of([1UL, 2UL]), SessionTableImage.Empty(8), gone);
+            transport.Send(new InstallSnapshotRequest(1, 2, 1, snapshot));
+            Assert.AreEqual(1, transport.Dropped);
+            Assert.IsTrue(log.Any(l => l.Contains("is missing", StringComparison.Ordinal)), string.Join("\n", log));
+        }
+        finally
+        {
+            await transport.DisposeAsync();
+        }
+    }
 }

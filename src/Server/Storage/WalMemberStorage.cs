@@ -136,7 +136,7 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         if (state.Snapshot is { } snapshot)
         {
             var stateBytes = new FileInfo(SnapshotPath(snapshot.Index)).Length;
-            checkpoint.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, (int)stateBytes) }));
+            checkpoint.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, stateBytes) }));
         }
         checkpoint.Add(Record(new W.WalRecord { HardState = WireCodec.Encode(state.HardState) }));
         checkpoint.AddRange(state.Pool.Select(p => Record(new W.WalRecord { PoolAdded = codec.Encode(p) })));
@@ -148,7 +148,9 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         }
         var firstNeeded = entrySequence.Count > 0 ? Math.Min(entrySequence.Values.Min(), checkpointStart) : checkpointStart;
         wal.TruncatePrefix(firstNeeded - 1);
-        foreach (var file in Directory.EnumerateFiles(snapshotDirectory, "*.snap"))
+        // Keep the previous image too (names are fixed-width hex, so ordinal order is index order): a message built
+        // from it may still be on its way out.
+        foreach (var file in Directory.EnumerateFiles(snapshotDirectory, "*.snap").Order(StringComparer.Ordinal).SkipLast(2))
         {
             if (file != SnapshotPath(snapshotIndex))
             {

@@ -46,12 +46,22 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             return;
         }
         var peer = peers.GetOrAdd(address, a => new Peer(this, a));
-        foreach (var envelope in codec.Encode(message))
+        try
         {
-            if (!peer.Queue.Writer.TryWrite(envelope))
+            foreach (var envelope in codec.Encode(message))
             {
-                Interlocked.Increment(ref dropped);
+                if (!peer.Queue.Writer.TryWrite(envelope))
+                {
+                    Interlocked.Increment(ref dropped);
+                }
             }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // A snapshot whose file a newer snapshot replaced while the message waited: drop it like a lost message;
+            // the leader sends its latest snapshot when the follower asks again. Never stop the member's loop.
+            Interlocked.Increment(ref dropped);
+            log($"dropped a message to {address}: {e.Message}");
         }
     }
 
