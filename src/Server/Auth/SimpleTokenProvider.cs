@@ -12,8 +12,9 @@ namespace CurpStore.Server.Auth;
 /// etcd's simple tokens: 16 random letters + "." + the log index of the authentication. Like etcd, every member that
 /// applies the authentication keeps the token in memory (so it is valid on every member that applied it) and forgets
 /// it after <see cref="AuthTokenOptions.SimpleTokenTtlSeconds"/> without use on that member, when the user is deleted
-/// or its password changes, and when auth is disabled; a restarted member has forgotten them all, and clients
-/// authenticate again ("etcdserver: invalid auth token"). A token whose index this member has not applied yet waits
+/// or its password changes, and when auth is disabled. A restarted member knows only the tokens of authentications it
+/// replays from its log, the others' clients authenticate again ("etcdserver: invalid auth token"), as after an etcd
+/// restart. A token whose index this member has not applied yet waits
 /// for it (at most <see cref="MaxIndexWait"/>), as etcd's does. Fed by the host's loop after each apply.
 /// </summary>
 public sealed class SimpleTokenProvider : IAuthTokenProvider, IAppliedStateObserver

@@ -271,6 +271,18 @@ public sealed class AuthServiceTests
     }
 
     [TestMethod]
+    public async Task NodeEtcd3_LogsIn_AndIsRefusedOutsideItsRange_ThroughGrpcJs()
+    {
+        var (cluster, _, _) = await StartWithAliceAsync((PermType.Readwrite, "node/", "node0"));
+        await using var members = cluster;
+        using var result = await Processes.NodeInterop.RunAsync("etcd3-auth.js", cluster.Channels[0].Address.ToString().TrimEnd('/'), "alice", "pw", "node/k", "secret");
+        Assert.AreEqual("from etcd3", result.RootElement.GetProperty("value").GetString());
+        var refusal = result.RootElement.GetProperty("refusal");
+        // grpc-js puts the code before etcd's message; etcd3 recognises the message and raises its own error type.
+        Assert.AreEqual(("EtcdPermissionDeniedError", "7 PERMISSION_DENIED: " + Denied), (refusal.GetProperty("name").GetString(), refusal.GetProperty("message").GetString()), refusal.GetRawText());
+    }
+
+    [TestMethod]
     public async Task SimpleTokens_LiveTheirTtlFromTheirLastUse()
     {
         var time = new ManualTime(DateTimeOffset.UnixEpoch.AddDays(20_000));
@@ -285,6 +297,35 @@ public sealed class AuthServiceTests
         await AuthClient.AssertFailsAsync(() => root.PutAsync("k", "3"), GrpcStatusCode.Unauthenticated, "etcdserver: invalid auth token", "61 s after the last use");
         await root.LoginAsync("root", "rootpw");
         await root.PutAsync("k", "3");
+    }
+
+    [TestMethod]
+    public async Task UsersRolesAndTheEnabledFlag_SurviveARestart_FromSnapshotAndLog()
+    {
+        await using var cluster = await InProcessMembers.StartAsync(1, options => options with { SnapshotCount = 5 });
+        var root = new AuthClient(cluster.Channels[0]);
+        await root.EnableWithRootAsync();
+        await root.AddUserWithRoleAsync("alice", "pw", (PermType.Readwrite, "app/", "app0"));
+        for (var i = 0; i < 12; i++)
+        {
+            await root.PutAsync($"app/{i}", "v"); // past a few snapshots
+        }
+        await root.CallAsync(AuthMethods.RoleAdd, new Pb.AuthRoleAddRequest { Name = "after-the-snapshot" });
+        var revision = (await root.CallAsync(AuthMethods.AuthStatus, new Pb.AuthStatusRequest())).AuthRevision;
+        await cluster.StopAsync(0);
+        await cluster.RestartAsync(0);
+        await Processes.ServerProcessHarness.WaitForLeaderAsync(cluster.Channels[0], TimeSpan.FromSeconds(30));
+
+        var anonymous = new AuthClient(cluster.Channels[0]);
+        await AuthClient.AssertFailsAsync(() => anonymous.GetAsync("app/1"), GrpcStatusCode.InvalidArgument, Empty, "auth is still on");
+        var alice = new AuthClient(cluster.Channels[0]);
+        await alice.LoginAsync("alice", "pw");
+        Assert.AreEqual(12, (await alice.GetAsync("app/", "app0")).Count);
+        await AuthClient.AssertFailsAsync(() => alice.PutAsync("other", "v"), GrpcStatusCode.PermissionDenied, Denied, "alice's range is still hers");
+        await root.LoginAsync("root", "rootpw");
+        var status = await root.CallAsync(AuthMethods.AuthStatus, new Pb.AuthStatusRequest());
+        Assert.AreEqual((true, revision), (status.Enabled, status.AuthRevision));
+        CollectionAssert.AreEqual(new[] { "after-the-snapshot", "alice-role" }, (await root.CallAsync(AuthMethods.RoleList, new Pb.AuthRoleListRequest())).Roles.ToArray());
     }
 
     [TestMethod]
