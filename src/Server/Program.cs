@@ -51,7 +51,7 @@ try
 {
     await server.StartAsync();
 }
-catch (Exception e) when (e is IOException or InvalidDataException or CurpStore.Wal.WalException or UnauthorizedAccessException)
+catch (Exception e) when (e is IOException or InvalidDataException or CurpStore.Wal.WalException or UnauthorizedAccessException or ServerOptionsException)
 {
     Console.Error.WriteLine($"curpstore: cannot start: {e.Message}");
     return 1;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 
 using CurpStore.Curp;
 using CurpStore.Rpc;
+using CurpStore.Server.Auth;
 using CurpStore.Server.Configuration;
 using CurpStore.Wire.Etcd;
 using CurpStore.Server.Facade;
@@ -39,6 +40,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private readonly ServerOptions options;
     private readonly Action<string> log;
+    private readonly TimeProvider time;
     private WalMemberStorage? storage;
     private FasterKvEngine? engine;
     private GrpcPeerTransport? transport;
@@ -48,10 +50,12 @@ public sealed class ServerProcess : IAsyncDisposable
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
 
-    public ServerProcess(ServerOptions options, Action<string> log)
+    /// <param name="time">The clock of auth token lifetimes (tests move it); the system clock by default.</param>
+    public ServerProcess(ServerOptions options, Action<string> log, TimeProvider? time = null)
     {
         this.options = options;
         this.log = log;
+        this.time = time ?? TimeProvider.System;
     }
 
     public static string Version => System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(ServerProcess).Assembly)?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -67,8 +71,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public IReadOnlyList<Uri> ClientUrls => clientServer?.ListeningAddresses ?? [];
 
+    /// <summary>Starts the member. A bad <c>--auth-token</c> key setup throws <see cref="ServerOptionsException"/> with
+    /// etcd's message before anything is opened.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        var jwt = options.AuthToken.Type == AuthTokenType.Jwt ? JwtTokenProvider.Create(options.AuthToken, time) : null;
         var members = options.EffectiveInitialCluster
             .GroupBy(m => m.Name)
             .Select(g => new MemberInfo(MemberIds.MemberId(g.Select(m => m.PeerUrl), options.InitialClusterToken), g.Key, [.. g.Select(m => m.PeerUrl)], []))
@@ -96,6 +103,10 @@ public sealed class ServerProcess : IAsyncDisposable
             // still starts at index 1, so the store must too.
             machine.RestoreSnapshot(EtcdSnapshot.Empty);
         }
+        var simpleTokens = jwt is null ? new SimpleTokenProvider(machine, options.AuthToken.SimpleTokenTtlSeconds, time) : null;
+        IAppliedStateObserver appliedObserver = simpleTokens is null
+            ? new WatchHubFeed(watchHub, machine)
+            : new AppliedStateObservers(new WatchHubFeed(watchHub, machine), simpleTokens);
         var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
         var memberIds = peerUrls.Keys.ToHashSet();
         transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
@@ -120,15 +131,17 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, new WatchHubFeed(watchHub, machine));
+            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver);
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
         // As etcd: gRPC takes messages up to the request limit plus 512 KiB of overhead (larger ones get
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
         clientServer = new GrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes });
-        var facade = new EtcdFacadeContext(host, machine, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes };
+        var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
+        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes };
         new KvService(facade).Register(clientServer);
+        new AuthService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
         new LeaseService(facade).Register(clientServer);
         Watches = new WatchService(facade, watchHub, options.Watch);

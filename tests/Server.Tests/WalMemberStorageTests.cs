@@ -16,6 +16,26 @@ public sealed class WalMemberStorageTests
     private static string Describe(PersistentState state) =>
         $"{state.HardState} snap {state.Snapshot?.Index} entries [{string.Join(",", state.Entries.Select(e => $"{e.Index}/{e.Term}"))}] pool [{string.Join(",", state.Pool.Select(p => p.Id))}]";
 
+    /// <summary>Persists puts 1..<paramref name="last"/> (applied to <paramref name="machine"/>) to both storages,
+    /// with a snapshot after every <paramref name="snapshotEvery"/> entries when it is above 0.</summary>
+    private static void Fill(WalMemberStorage storage, MemoryStorage reference, KvStateMachine machine, ulong last, ulong snapshotEvery = 0)
+    {
+        for (ulong i = 1; i <= last; i++)
+        {
+            var entry = Put(i, 1, $"k{i}");
+            machine.Apply(((CommandPayload)entry.Payload).Command, i);
+            var ready = new Ready { Entries = [entry], HardState = new HardState(1, 1, i) };
+            if (snapshotEvery > 0 && i % snapshotEvery == 0)
+            {
+                storage.Persist(ready);
+                reference.Persist(ready);
+                ready = new Ready { Snapshot = new Snapshot(i, 1, Membership.Of([1UL]), SessionTableImage.Empty(8), machine.TakeSnapshot()) };
+            }
+            storage.Persist(ready);
+            reference.Persist(ready);
+        }
+    }
+
     [TestMethod]
     public void EveryReady_SurvivesAReopen_IncludingAConflictingSuffixAndThePool()
     {
@@ -59,14 +79,7 @@ public sealed class WalMemberStorageTests
             var reference = new MemoryStorage();
             using (var storage = WalMemberStorage.Open(directory, Codec))
             {
-                for (ulong i = 1; i <= 300; i++)
-                {
-                    var entry = Put(i, 1, $"k{i}");
-                    machine.Apply(((CommandPayload)entry.Payload).Command, i);
-                    var ready = new Ready { Entries = [entry], HardState = new HardState(1, 1, i) };
-                    storage.Persist(ready);
-                    reference.Persist(ready);
-                }
+                Fill(storage, reference, machine, 300);
                 var snapshot = new Snapshot(250, 1, Membership.Of([1UL, 2UL, 3UL]), SessionTableImage.Empty(8), machine.TakeSnapshot());
                 var compaction = new Ready { Snapshot = snapshot };
                 storage.Persist(compaction);
@@ -81,6 +94,38 @@ public sealed class WalMemberStorageTests
             restored.RestoreSnapshot(state.Snapshot.State);
             Assert.AreEqual("v250", restored.Get("k250")!.Data);
             Assert.AreEqual(1, Directory.GetFiles(Path.Combine(directory, "snap"), "*.snap").Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void SeveralSnapshotsInOneSegment_ReopenFromTheNewest_ButAMissingNewestIsAnError()
+    {
+        var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;
+        try
+        {
+            var machine = new KvStateMachine();
+            var reference = new MemoryStorage();
+            using (var storage = WalMemberStorage.Open(directory, Codec))
+            {
+                // Each snapshot deletes the older images; their markers stay in the one segment.
+                Fill(storage, reference, machine, 30, snapshotEvery: 5);
+            }
+            using (var reopened = WalMemberStorage.Open(directory, Codec))
+            {
+                Assert.AreEqual(Describe(reference.Load()), Describe(reopened.Load()));
+                Assert.AreEqual(30UL, reopened.Load().Snapshot!.Index);
+            }
+            // The newest image and the one before it are kept (a message may still be reading the older one).
+            var images = Directory.GetFiles(Path.Combine(directory, "snap"), "*.snap").Order(StringComparer.Ordinal).ToArray();
+            Assert.AreEqual(2, images.Length, string.Join(", ", images));
+            var newest = images[^1];
+            File.Delete(newest);
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => WalMemberStorage.Open(directory, Codec).Dispose());
+            StringAssert.Contains(error.Message, $"snapshot file {newest} is missing");
         }
         finally
         {

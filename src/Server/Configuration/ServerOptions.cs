@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using CurpStore.Server.Auth;
 using CurpStore.Server.Watch;
 
 namespace CurpStore.Server.Configuration;
@@ -44,6 +45,9 @@ public sealed record ServerOptions
 
     /// <summary>etcd's --max-txn-ops: operations allowed in one txn, in each of its branches (default 128).</summary>
     public int MaxTxnOps { get; init; } = 128;
+
+    /// <summary>etcd's --auth-token (simple, or jwt with its options) and --auth-token-ttl.</summary>
+    public AuthTokenOptions AuthToken { get; init; } = new();
 
     public string? ConfigFile { get; init; }
 

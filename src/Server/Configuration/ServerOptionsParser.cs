@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using CurpStore.Server.Auth;
 using CurpStore.Server.Watch;
 using YamlDotNet.RepresentationModel;
 
@@ -32,6 +33,9 @@ public static class ServerOptionsParser
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
+          --auth-token simple|jwt,OPTIONS     tokens Authenticate hands out (default simple); jwt takes
+                                              sign-method=RS256|PS256|ES256|HS256|...,priv-key=FILE,pub-key=FILE,ttl=5m
+          --auth-token-ttl SECONDS            a simple token unused this long is forgotten (default 300)
           --experimental-watch-progress-notify-interval DURATION
                                               progress notifications to watchers that asked (default 10m0s)
           --config-file PATH                  YAML or JSON file with the same keys; replaces flags and environment
@@ -48,7 +52,7 @@ public static class ServerOptionsParser
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
         "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "config-file", "log-level", "version", "help",
-        "experimental-watch-progress-notify-interval",
+        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -215,6 +219,8 @@ public static class ServerOptionsParser
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
                 "config-file" => options with { ConfigFile = value },
+                "auth-token" => options with { AuthToken = AuthToken(value) with { SimpleTokenTtlSeconds = options.AuthToken.SimpleTokenTtlSeconds } },
+                "auth-token-ttl" => options with { AuthToken = options.AuthToken with { SimpleTokenTtlSeconds = PositiveInt(flag, value) } },
                 "experimental-watch-progress-notify-interval" => options with { Watch = options.Watch with { ProgressNotifyInterval = ProgressInterval(flag, value) } },
                 "log-level" => options with
                 {
@@ -261,6 +267,18 @@ public static class ServerOptionsParser
         if (duplicate is not null)
         {
             throw new ServerOptionsException($"--initial-cluster: peer URL {duplicate.Key} is given to more than one member ({string.Join(", ", duplicate.Select(m => m.Name))})");
+        }
+    }
+
+    private static AuthTokenOptions AuthToken(string value)
+    {
+        try
+        {
+            return AuthTokenOptions.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new ServerOptionsException(e.Message); // etcd's own words: "auth: invalid auth options"
         }
     }
 

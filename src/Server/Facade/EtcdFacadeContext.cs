@@ -9,13 +9,15 @@ using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 namespace CurpStore.Server.Facade;
 
 /// <summary>What every etcd service of one member shares: the host that proposes on the clients' behalf, the state
-/// machine for serializable reads, the ids for response headers, and the translation of failures into the status
-/// codes and messages etcd gives.</summary>
-public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, ulong clusterId, ulong memberId)
+/// machine for serializable reads, the auth gate that tells who a client is, the ids for response headers, and the
+/// translation of failures into the status codes and messages etcd gives.</summary>
+public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, AuthGate auth, ulong clusterId, ulong memberId)
 {
     public NodeHost Host { get; } = host;
 
     public EtcdStateMachine Machine { get; } = machine;
+
+    public AuthGate Auth { get; } = auth;
 
     public ulong ClusterId { get; } = clusterId;
 
@@ -46,16 +48,23 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, u
         RaftTerm = Host.Status.Term,
     };
 
-    /// <summary>Proposes a write through CURP (this member is the proposer) and returns the store's answer.</summary>
-    public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context)
+    /// <summary>Proposes a write through CURP (this member is the proposer) on behalf of the call's requester and
+    /// returns the store's answer (a refusal when the requester may not).</summary>
+    public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context, bool asRequester = true)
     {
+        if (asRequester)
+        {
+            request = await AuthorizeAsync(request, context).ConfigureAwait(false);
+        }
         var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), context.CancellationToken).ConfigureAwait(false);
         return Answer(completion);
     }
 
-    /// <summary>A linearizable read goes through the leader's ReadIndex; a serializable one is served by this member.</summary>
+    /// <summary>A linearizable read goes through the leader's ReadIndex; a serializable one is served by this member.
+    /// Either way the store checks the requester's permission as it reads.</summary>
     public async Task<EtcdResponse> ReadAsync(EtcdRequest request, bool serializable, ServerCallContext context)
     {
+        request = await AuthorizeAsync(request, context).ConfigureAwait(false);
         if (serializable)
         {
             var local = await Host.InvokeAsync(_ => Machine.Read(request), context.CancellationToken).ConfigureAwait(false);
@@ -65,12 +74,30 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, u
         return Answer(completion);
     }
 
+    /// <summary>A linearizable count-only read of <paramref name="range"/> as the members themselves: returns once this
+    /// member has applied everything the leader committed, and every unsynced write on that range.</summary>
+    public async Task BarrierAsync(KeyRange range, CancellationToken cancellationToken)
+    {
+        var read = new RangeRequest { Key = range.Start, RangeEnd = range.End, CountOnly = true, Auth = RequestAuth.Member };
+        var completion = await Host.ReadAsync(id => new EtcdCommand(id, read), cancellationToken).ConfigureAwait(false);
+        if (completion.Error != ProposeError.None)
+        {
+            Answer(completion);
+        }
+    }
+
     public static void ThrowIfInvalid(EtcdError? error)
     {
         if (error is not null)
         {
             throw ToRpc(error);
         }
+    }
+
+    private async ValueTask<EtcdRequest> AuthorizeAsync(EtcdRequest request, ServerCallContext context)
+    {
+        var who = await Auth.IdentifyAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        return who is null && request.Auth is null ? request : request with { Auth = who }; // no copy while auth is off
     }
 
     private static EtcdResponse Answer(Completion completion) => completion.Error switch

@@ -41,7 +41,9 @@ public sealed class LeaseService(EtcdFacadeContext facade)
         return EtcdProtoMapping.ToProto((LeaseRevokeResponse)response, facade.HeaderIds);
     }
 
-    /// <summary>etcd answers an unknown lease with TTL -1 (not an error), which etcdctl prints as "already expired".</summary>
+    /// <summary>etcd answers an unknown lease with TTL -1 (not an error), which etcdctl prints as "already expired".
+    /// With auth on, asking for the keys needs a user that may read each of them (etcd 3.5.9's fix for
+    /// CVE-2023-32082; 3.4.23 shows the keys to anyone).</summary>
     private async Task<Pb.LeaseTimeToLiveResponse> TimeToLiveAsync(Pb.LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         var response = await OnLeaderAsync(
@@ -49,13 +51,19 @@ public sealed class LeaseService(EtcdFacadeContext facade)
             r => r.TtlSeconds >= 0,
             request.ID,
             context.CancellationToken).ConfigureAwait(false);
+        if (request.Keys && facade.Auth.State.Enabled)
+        {
+            var who = await facade.Auth.IdentifyAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+            var refused = who is null ? EtcdError.UserEmpty : response.Keys.Select(key => AuthChecker.Read(facade.Auth.State, who, key, [])).FirstOrDefault(e => e is not null);
+            EtcdFacadeContext.ThrowIfInvalid(refused);
+        }
         return EtcdProtoMapping.ToProto(response, facade.HeaderIds);
     }
 
     /// <summary>Every lease known once this member has caught up with the leader (a linearizable read, as etcd 3.5).</summary>
     private async Task<Pb.LeaseLeasesResponse> LeasesAsync(Pb.LeaseLeasesRequest request, ServerCallContext context)
     {
-        await BarrierAsync(CommandKeyRanges.AllLeaseMarkers, context.CancellationToken).ConfigureAwait(false);
+        await facade.BarrierAsync(CommandKeyRanges.AllLeaseMarkers, context.CancellationToken).ConfigureAwait(false);
         var response = await facade.Host.InvokeAsync(_ => facade.Machine.Leases(LeaseKeeper.NowMs()), context.CancellationToken).ConfigureAwait(false);
         return EtcdProtoMapping.ToProto(response, facade.HeaderIds);
     }
@@ -87,7 +95,7 @@ public sealed class LeaseService(EtcdFacadeContext facade)
         {
             return first;
         }
-        await BarrierAsync(CommandKeyRanges.LeaseMarker(leaseId), cancellationToken).ConfigureAwait(false);
+        await facade.BarrierAsync(CommandKeyRanges.LeaseMarker(leaseId), cancellationToken).ConfigureAwait(false);
         return await LeaderInvokeAsync(answer, cancellationToken).ConfigureAwait(false);
     }
 
@@ -97,19 +105,5 @@ public sealed class LeaseService(EtcdFacadeContext facade)
             node => node.Role == NodeRole.Leader ? (true, answer()) : (false, default(T)!),
             cancellationToken).ConfigureAwait(false);
         return isLeader ? result : throw NoLeader;
-    }
-
-    /// <summary>A linearizable count-only read of <paramref name="range"/>: returns once this member has applied
-    /// everything the leader committed, and every unsynced write on that range.</summary>
-    private async Task BarrierAsync(KeyRange range, CancellationToken cancellationToken)
-    {
-        var read = new RangeRequest { Key = range.Start, RangeEnd = range.End, CountOnly = true };
-        var completion = await facade.Host.ReadAsync(id => new EtcdCommand(id, read), cancellationToken).ConfigureAwait(false);
-        if (completion.Error != ProposeError.None)
-        {
-            throw completion.Error == ProposeError.TooManyRequests
-                ? new RpcException(RpcStatus.ResourceExhausted, "etcdserver: too many requests")
-                : new RpcException(RpcStatus.Unavailable, "etcdserver: request timed out");
-        }
     }
 }

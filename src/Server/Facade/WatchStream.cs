@@ -40,6 +40,7 @@ internal sealed class WatchStream
     private readonly WatchService service;
     private readonly IAsyncStreamReader<Pb.WatchRequest> requests;
     private readonly IServerStreamWriter<Pb.WatchResponse> responses;
+    private readonly Metadata requestHeaders;
     private readonly Channel<Outgoing> outgoing;
     private readonly object gate = new();
     private readonly Dictionary<long, Watcher> watchers = [];
@@ -50,8 +51,9 @@ internal sealed class WatchStream
 
     public WatchStream(
         WatchService service, EtcdFacadeContext facade, WatchHub hub, WatchOptions options,
-        IAsyncStreamReader<Pb.WatchRequest> requests, IServerStreamWriter<Pb.WatchResponse> responses)
+        IAsyncStreamReader<Pb.WatchRequest> requests, IServerStreamWriter<Pb.WatchResponse> responses, Metadata requestHeaders)
     {
+        this.requestHeaders = requestHeaders;
         this.service = service;
         this.facade = facade;
         this.hub = hub;
@@ -132,13 +134,20 @@ internal sealed class WatchStream
         var key = create.Key.IsEmpty ? [0] : create.Key.ToByteArray();
         var rangeEnd = create.RangeEnd.ToByteArray();
         var range = new KeyRange(key, rangeEnd);
+        // etcd checks read permission first, with the stream's token, and refuses with the gRPC error's text. Unlike
+        // etcd 3.5, a from-key watch needs read on everything from its key on (etcd checks only the key itself).
+        var denied = await facade.Auth.CheckReadAsync(requestHeaders, key, rangeEnd, token).ConfigureAwait(false);
         string? refusal = null;
         Watcher? watcher = null;
         long revision;
         lock (gate)
         {
             revision = hub.CurrentRevision;
-            if (create.StartRevision < 0)
+            if (denied is not null)
+            {
+                refusal = $"rpc error: code = {denied.Code} desc = {denied.Message}";
+            }
+            else if (create.StartRevision < 0)
             {
                 refusal = CompactedReason;
             }

@@ -41,3 +41,23 @@ internal sealed class ObservedStateMachine(IStateMachine inner, IAppliedStateObs
         observer.OnRestored();
     }
 }
+
+/// <summary>Several observers told in turn (the watch hub, the simple-token keeper).</summary>
+public sealed class AppliedStateObservers(params IAppliedStateObserver[] observers) : IAppliedStateObserver
+{
+    public void OnApplied(ICommand command, ulong index)
+    {
+        foreach (var observer in observers)
+        {
+            observer.OnApplied(command, index);
+        }
+    }
+
+    public void OnRestored()
+    {
+        foreach (var observer in observers)
+        {
+            observer.OnRestored();
+        }
+    }
+}

@@ -133,7 +133,8 @@ public sealed class LeaseKeeper : IAsyncDisposable
     {
         try
         {
-            await ProposeAsync(new LeaseRevokeRequest { Id = id }, cancellationToken).ConfigureAwait(false);
+            // Expiry is the members' own doing, never refused by auth (etcd's leader revokes with a root token).
+            await ProposeAsync(new LeaseRevokeRequest { Id = id, Auth = RequestAuth.Member }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -96,6 +96,9 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
 
     private WalRecord Record(W.WalRecord record) => new(RecordType, ++sequence, record.ToByteArray());
 
+    /// <summary>Rebuilds the mirror from the WAL. Compaction drops whole segments only, so the first segment kept may
+    /// still name older snapshots whose files are gone; snapshot files are opened only when needed, and only the newest
+    /// one must exist, as checked at the end.</summary>
     private void Replay()
     {
         foreach (var record in wal.ReadFrom(Math.Max(0, wal.FirstIndex)))

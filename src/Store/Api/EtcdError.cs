@@ -17,6 +17,24 @@ public enum EtcdErrorKind
     LeaseNotFound,
     LeaseExists,
     LeaseTtlTooLarge,
+    RootUserNotExist,
+    RootRoleNotExist,
+    UserAlreadyExists,
+    UserEmpty,
+    UserNotFound,
+    RoleAlreadyExists,
+    RoleNotFound,
+    RoleEmpty,
+    AuthFailed,
+    NoPasswordUser,
+    PermissionNotGiven,
+    PermissionDenied,
+    RoleNotGranted,
+    PermissionNotGranted,
+    AuthNotEnabled,
+    InvalidAuthToken,
+    InvalidAuthManagement,
+    AuthOldRevision,
 }
 
 /// <summary>
@@ -38,6 +56,27 @@ public sealed record EtcdError : ICommandResult
     public static readonly EtcdError LeaseNotFound = new(EtcdErrorKind.LeaseNotFound, GrpcStatusCode.NotFound, "etcdserver: requested lease not found");
     public static readonly EtcdError LeaseExists = new(EtcdErrorKind.LeaseExists, GrpcStatusCode.FailedPrecondition, "etcdserver: lease already exists");
     public static readonly EtcdError LeaseTtlTooLarge = new(EtcdErrorKind.LeaseTtlTooLarge, GrpcStatusCode.OutOfRange, "etcdserver: too large lease TTL");
+    public static readonly EtcdError RootUserNotExist = new(EtcdErrorKind.RootUserNotExist, GrpcStatusCode.FailedPrecondition, "etcdserver: root user does not exist");
+    public static readonly EtcdError RootRoleNotExist = new(EtcdErrorKind.RootRoleNotExist, GrpcStatusCode.FailedPrecondition, "etcdserver: root user does not have root role");
+    public static readonly EtcdError UserAlreadyExists = new(EtcdErrorKind.UserAlreadyExists, GrpcStatusCode.FailedPrecondition, "etcdserver: user name already exists");
+    public static readonly EtcdError UserEmpty = new(EtcdErrorKind.UserEmpty, GrpcStatusCode.InvalidArgument, "etcdserver: user name is empty");
+    public static readonly EtcdError UserNotFound = new(EtcdErrorKind.UserNotFound, GrpcStatusCode.FailedPrecondition, "etcdserver: user name not found");
+    public static readonly EtcdError RoleAlreadyExists = new(EtcdErrorKind.RoleAlreadyExists, GrpcStatusCode.FailedPrecondition, "etcdserver: role name already exists");
+    public static readonly EtcdError RoleNotFound = new(EtcdErrorKind.RoleNotFound, GrpcStatusCode.FailedPrecondition, "etcdserver: role name not found");
+    public static readonly EtcdError RoleEmpty = new(EtcdErrorKind.RoleEmpty, GrpcStatusCode.InvalidArgument, "etcdserver: role name is empty");
+    public static readonly EtcdError AuthFailed = new(EtcdErrorKind.AuthFailed, GrpcStatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password");
+
+    /// <summary>etcd has no gRPC error for this one, so it reaches clients as Unknown with the auth package's own text
+    /// (checked against etcd 3.4).</summary>
+    public static readonly EtcdError NoPasswordUser = new(EtcdErrorKind.NoPasswordUser, GrpcStatusCode.Unknown, "auth: authentication failed, password was given for no password user");
+    public static readonly EtcdError PermissionNotGiven = new(EtcdErrorKind.PermissionNotGiven, GrpcStatusCode.InvalidArgument, "etcdserver: permission not given");
+    public static readonly EtcdError PermissionDenied = new(EtcdErrorKind.PermissionDenied, GrpcStatusCode.PermissionDenied, "etcdserver: permission denied");
+    public static readonly EtcdError RoleNotGranted = new(EtcdErrorKind.RoleNotGranted, GrpcStatusCode.FailedPrecondition, "etcdserver: role is not granted to the user");
+    public static readonly EtcdError PermissionNotGranted = new(EtcdErrorKind.PermissionNotGranted, GrpcStatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role");
+    public static readonly EtcdError AuthNotEnabled = new(EtcdErrorKind.AuthNotEnabled, GrpcStatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
+    public static readonly EtcdError InvalidAuthToken = new(EtcdErrorKind.InvalidAuthToken, GrpcStatusCode.Unauthenticated, "etcdserver: invalid auth token");
+    public static readonly EtcdError InvalidAuthManagement = new(EtcdErrorKind.InvalidAuthManagement, GrpcStatusCode.InvalidArgument, "etcdserver: invalid auth management");
+    public static readonly EtcdError AuthOldRevision = new(EtcdErrorKind.AuthOldRevision, GrpcStatusCode.InvalidArgument, "etcdserver: revision of auth store is old");
 
     private EtcdError(EtcdErrorKind kind, GrpcStatusCode code, string message)
     {

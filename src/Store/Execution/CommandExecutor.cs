@@ -4,12 +4,23 @@ namespace CurpStore.Store;
 
 /// <summary>
 /// The one place requests are executed, for apply, speculation and reads alike, so the three cannot drift apart. Runs
-/// a request as one <see cref="MvccTxn"/> and returns its answer with the records it wrote (for watch events).
+/// a request as one <see cref="MvccTxn"/> and returns its answer with the records it wrote (for watch events). When
+/// auth is enabled the requester's permission is checked first (after the request's own checks, etcd's order: those
+/// run in its gRPC layer, the permission check when the request is applied).
 /// </summary>
 internal static class CommandExecutor
 {
     public static Execution Execute(IMvccState state, EtcdRequest request, ulong index, EtcdStoreOptions options)
     {
+        // The request's own checks run first only to keep etcd's order of errors; with auth off nothing is refused here.
+        if (state.Auth.Enabled && (Validate(request, options) ?? AuthChecker.Check(state, request)) is { } refused)
+        {
+            return new Execution(refused, []);
+        }
+        if (AuthExecutor.IsAuthRequest(request))
+        {
+            return new Execution(AuthExecutor.Execute(state, request, index), []);
+        }
         var txn = new MvccTxn(state);
         var result = request switch
         {
@@ -26,6 +37,15 @@ internal static class CommandExecutor
         txn.End();
         return new Execution(result, txn.Changes);
     }
+
+    private static EtcdError? Validate(EtcdRequest request, EtcdStoreOptions options) => request switch
+    {
+        RangeRequest range => RequestValidator.ValidateRange(range),
+        PutRequest put => RequestValidator.ValidatePut(put),
+        DeleteRangeRequest delete => RequestValidator.ValidateDeleteRange(delete),
+        TxnRequest txn => RequestValidator.ValidateTxn(txn, options.MaxTxnOps),
+        _ => null,
+    };
 
     /// <summary>A put outside a txn checks its lease before reading the key (etcd's order when both fail).</summary>
     private static ICommandResult PutStandalone(MvccTxn txn, PutRequest put)

@@ -14,6 +14,7 @@ internal sealed class AppliedState : IMvccState
     private readonly Dictionary<long, SortedSet<byte[]>> attached = [];
     private readonly Dictionary<Revision, KvRecord> pendingRecords = [];
     private KvWriteBatch batch = new();
+    private AuthState auth = AuthState.Initial;
 
     public AppliedState(IKvEngine engine)
     {
@@ -94,6 +95,15 @@ internal sealed class AppliedState : IMvccState
         batch.Meta[StoreMeta.LeaseName(id)] = null;
     }
 
+    /// <summary>Published with a volatile write: the serving member reads it from other threads (an immutable value).</summary>
+    public AuthState Auth => Volatile.Read(ref auth);
+
+    public void SetAuth(AuthState next)
+    {
+        AuthMeta.WriteChanges(auth, next, batch);
+        Volatile.Write(ref auth, next);
+    }
+
     public void Compact(long revision)
     {
         CompactedRevision = revision;
@@ -137,6 +147,7 @@ internal sealed class AppliedState : IMvccState
         ConsistentIndex = (ulong)(StoreMeta.DecodeInt64(engine.GetMeta(StoreMeta.ConsistentIndex)) ?? 0);
         Revision = StoreMeta.DecodeInt64(engine.GetMeta(StoreMeta.Revision)) ?? 1;
         CompactedRevision = StoreMeta.DecodeInt64(engine.GetMeta(StoreMeta.CompactedRevision)) ?? -1;
+        Volatile.Write(ref auth, AuthMeta.Load(engine));
         foreach (var (_, value) in engine.ScanMeta(StoreMeta.LeasePrefix))
         {
             var lease = StoreMeta.DecodeLease(value);

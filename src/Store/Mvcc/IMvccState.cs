@@ -43,6 +43,12 @@ internal interface IMvccState
 
     void DeleteLease(long id);
 
+    /// <summary>The auth store (users, roles, permissions, enabled flag, auth revision).</summary>
+    AuthState Auth { get; }
+
+    /// <summary>Replaces the auth store with <paramref name="next"/>, a changed copy of <see cref="Auth"/>.</summary>
+    void SetAuth(AuthState next);
+
     /// <summary>Compacts at <paramref name="revision"/> (validated by the caller).</summary>
     void Compact(long revision);
 

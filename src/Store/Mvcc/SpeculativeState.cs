@@ -16,6 +16,7 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
     private readonly Dictionary<Revision, KvRecord> records = [];
     private readonly Dictionary<long, (LeaseInfo? Lease, ulong WrittenAt)> leases = [];
     private (long Revision, ulong WrittenAt)? compaction;
+    private (AuthState State, ulong WrittenAt)? auth;
     private long? revision;
 
     /// <summary>The log index of the command being speculated; stamps every overlay entry it writes.</summary>
@@ -85,6 +86,10 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
 
     public void DeleteLease(long id) => leases[id] = (null, CurrentIndex);
 
+    public AuthState Auth => auth?.State ?? applied.Auth;
+
+    public void SetAuth(AuthState next) => auth = (next, CurrentIndex);
+
     /// <summary>Only the compacted revision matters to later reads; old versions are dropped when it is applied.</summary>
     public void Compact(long at) => compaction = (at, CurrentIndex);
 
@@ -119,6 +124,10 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
         {
             compaction = null;
         }
+        if (auth is { } changed && changed.WrittenAt <= appliedIndex)
+        {
+            auth = null;
+        }
     }
 
     public void Clear()
@@ -128,6 +137,7 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
         records.Clear();
         leases.Clear();
         compaction = null;
+        auth = null;
         revision = null;
     }
 

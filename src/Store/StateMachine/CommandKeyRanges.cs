@@ -16,6 +16,10 @@ public static class CommandKeyRanges
 
     private static readonly byte[] LeaseMarkerPrefix = "\0curpstore/lease/"u8.ToArray();
 
+    /// <summary>What auth reads and authentications touch. Auth changes take <see cref="AllKeys"/> (they decide every
+    /// later permission check), so they conflict with these too.</summary>
+    public static readonly KeyRange AuthMarker = KeyRange.Single("\0curpstore/auth"u8.ToArray());
+
     /// <summary>Every lease marker: a grant whose id the store will choose may collide with any of them.</summary>
     public static readonly KeyRange AllLeaseMarkers = KeyRange.Prefix(LeaseMarkerPrefix);
 
@@ -51,8 +55,12 @@ public static class CommandKeyRanges
             case LeaseCheckpointRequest checkpoint:
                 ranges.AddRange(checkpoint.Checkpoints.Select(c => LeaseMarker(c.Id)));
                 break;
+            case AuthenticateRequest or AuthStatusRequest or UserGetRequest or UserListRequest or RoleGetRequest or RoleListRequest:
+                ranges.Add(AuthMarker);
+                break;
             default:
-                // Compaction changes what every old read answers; a revoke deletes keys only the store knows.
+                // Compaction changes what every old read answers; a revoke deletes keys only the store knows; an auth
+                // change decides whether any later request is permitted.
                 ranges.Add(AllKeys);
                 break;
         }

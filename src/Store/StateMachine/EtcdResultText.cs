@@ -55,6 +55,25 @@ public static class EtcdResultText
             case LeaseGrantResponse grant:
                 Header(text, "lease-grant", grant).Append(" id=").Append(grant.Id).Append(" ttl=").Append(grant.TtlSeconds);
                 break;
+            case AuthStatusResponse status:
+                Header(text, "auth-status", status).Append(" enabled=").Append(status.Enabled).Append(" revision=").Append(status.AuthRevision);
+                break;
+            case AuthenticateResponse authenticate:
+                Header(text, "authenticate", authenticate).Append(" user=").Append(authenticate.User)
+                    .Append(" revision=").Append(authenticate.AuthRevision).Append(" token=").Append(authenticate.Token);
+                break;
+            case AuthNamesResponse names:
+                Header(text, "auth-names", names).Append(" [").AppendJoin(", ", names.Names).Append(']');
+                break;
+            case RoleGetResponse role:
+                Header(text, "role", role).Append(" [");
+                foreach (var permission in role.Permissions)
+                {
+                    text.Append(permission.Type).Append(' ').Append(Convert.ToHexString(permission.Key)).Append('-')
+                        .Append(Convert.ToHexString(permission.RangeEnd)).Append("; ");
+                }
+                text.Append(']');
+                break;
             case EtcdResponse other:
                 Header(text, other.GetType().Name, other);
                 break;

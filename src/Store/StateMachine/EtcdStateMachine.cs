@@ -32,6 +32,12 @@ public sealed partial class EtcdStateMachine : IStateMachine
     /// <summary>The applied compacted revision; -1 when never compacted (etcd's convention).</summary>
     public long CompactedRevision => applied.CompactedRevision;
 
+    /// <summary>The applied auth store. Safe to read from any thread: an immutable value, replaced on every change.</summary>
+    public AuthState Auth => applied.Auth;
+
+    /// <summary>The answer of the last applied command (the host's observers read it right after the apply).</summary>
+    public ICommandResult? LastAppliedResult { get; private set; }
+
     /// <summary>The last log index applied (etcd's consistent index). After a restart the host replays the log from the
     /// next index; <see cref="Apply"/> refuses indexes at or below it.</summary>
     public ulong AppliedIndex => applied.ConsistentIndex;
@@ -43,6 +49,7 @@ public sealed partial class EtcdStateMachine : IStateMachine
         var execution = CommandExecutor.Execute(applied, request, index, Options);
         applied.Commit(index);
         lastAppliedEvents = WatchEvents.From(applied, execution.Changes);
+        LastAppliedResult = execution.Result;
         ReconcileSpeculation(command, index, execution.Result);
         return execution.Result;
     }
@@ -99,6 +106,7 @@ public sealed partial class EtcdStateMachine : IStateMachine
         DiscardSpeculation();
         leaseClock.Clear();
         lastAppliedEvents = [];
+        LastAppliedResult = null;
     }
 
     /// <summary>A digest of the engine content (records and meta), equal on every member at the same applied index:

@@ -43,6 +43,26 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         LeaseGrant = 6,
         LeaseRevoke = 7,
         LeaseCheckpoint = 8,
+
+        /// <summary>Not a request: the requester's identity (<see cref="Store.RequestAuth"/>), followed by the request.</summary>
+        Authorized = 20,
+        AuthEnable = 21,
+        AuthDisable = 22,
+        AuthStatus = 23,
+        Authenticate = 24,
+        UserAdd = 25,
+        UserGet = 26,
+        UserList = 27,
+        UserDelete = 28,
+        UserChangePassword = 29,
+        UserGrantRole = 30,
+        UserRevokeRole = 31,
+        RoleAdd = 32,
+        RoleGet = 33,
+        RoleList = 34,
+        RoleDelete = 35,
+        RoleGrantPermission = 36,
+        RoleRevokePermission = 37,
     }
 
     /// <summary>Result kinds on the wire; numbers are part of the format.</summary>
@@ -60,6 +80,11 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         LeaseKeepAlive = 10,
         LeaseTimeToLive = 11,
         LeaseLeases = 12,
+        AuthChange = 20,
+        AuthStatus = 21,
+        Authenticate = 22,
+        AuthNames = 23,
+        RoleGet = 24,
     }
 
     public byte[] EncodeCommand(ICommand command)
@@ -76,14 +101,26 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             Store.LeaseGrantRequest => RequestKind.LeaseGrant,
             Store.LeaseRevokeRequest => RequestKind.LeaseRevoke,
             Store.LeaseCheckpointRequest => RequestKind.LeaseCheckpoint,
-            _ => throw new ArgumentException($"no wire form for {etcd.Request.GetType().Name}", nameof(command)),
+            _ => AuthKindOf(etcd.Request) ?? throw new ArgumentException($"no wire form for {etcd.Request.GetType().Name}", nameof(command)),
         };
         return Write(CommandTag, output =>
         {
             output.WriteUInt64(etcd.Id.ClientId);
             output.WriteUInt64(etcd.Id.Sequence);
+            if (etcd.Request.Auth is { } auth)
+            {
+                output.WriteRawTag((byte)RequestKind.Authorized);
+                WriteRequestAuth(output, auth);
+            }
             output.WriteRawTag((byte)kind);
-            output.WriteMessage(EtcdProtoMapping.ToProto(etcd.Request));
+            if (etcd.Request is Store.AuthenticateRequest authenticate)
+            {
+                WriteAuthenticate(output, authenticate);
+            }
+            else
+            {
+                output.WriteMessage(EtcdProtoMapping.ToProto(etcd.Request));
+            }
         });
     }
 
@@ -91,7 +128,14 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
     {
         var reader = Open(bytes, CommandTag, "command");
         var id = new ProposeId(reader.ReadVarint64(), reader.ReadVarint64());
-        Store.EtcdRequest request = (RequestKind)reader.ReadByte() switch
+        var kind = (RequestKind)reader.ReadByte();
+        Store.RequestAuth? auth = null;
+        if (kind == RequestKind.Authorized)
+        {
+            auth = ReadRequestAuth(ref reader);
+            kind = (RequestKind)reader.ReadByte();
+        }
+        Store.EtcdRequest request = kind switch
         {
             RequestKind.Range => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.RangeRequest.Parser)),
             RequestKind.Put => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.PutRequest.Parser)),
@@ -101,10 +145,11 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             RequestKind.LeaseGrant => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseGrantRequest.Parser)),
             RequestKind.LeaseRevoke => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseRevokeRequest.Parser)),
             RequestKind.LeaseCheckpoint => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseCheckpointRequest.Parser)),
+            >= RequestKind.AuthEnable and <= RequestKind.RoleRevokePermission => ReadAuthRequest(ref reader, kind),
             var unknown => throw reader.Malformed($"unknown request kind {(byte)unknown}"),
         };
         reader.ExpectEnd();
-        return new Store.EtcdCommand(id, request);
+        return new Store.EtcdCommand(id, auth is null ? request : request with { Auth = auth });
     }
 
     public byte[] EncodeResult(ICommandResult result) => result switch
@@ -128,6 +173,8 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
                 output.WriteInt64(lease.GrantedTtlSeconds);
             }
         }),
+        Store.AuthChangeResponse or Store.AuthStatusResponse or Store.AuthenticateResponse or Store.AuthNamesResponse or Store.RoleGetResponse =>
+            Write(ResultTag, output => WriteAuthResult(output, (Store.EtcdResponse)result)),
         Store.EtcdResponse response => Write(ResultTag, output =>
         {
             output.WriteRawTag((byte)KindOf(response));
@@ -153,6 +200,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             ResultKind.LeaseCheckpoint => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseCheckpointResponse.Parser)),
             ResultKind.LeaseKeepAlive => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseKeepAliveResponse.Parser)),
             ResultKind.LeaseTimeToLive => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseTimeToLiveResponse.Parser)),
+            var auth and >= ResultKind.AuthChange and <= ResultKind.RoleGet => ReadAuthResult(ref reader, auth),
             var unknown => throw reader.Malformed($"unknown result kind {(byte)unknown}"),
         };
         reader.ExpectEnd();

@@ -95,7 +95,7 @@ public static partial class EtcdProtoMapping
         Store.LeaseRevokeRequest revoke => ToProto(revoke),
         Store.LeaseCheckpointRequest checkpoint => ToProto(checkpoint),
         null => throw new ArgumentNullException(nameof(request)),
-        _ => throw new ArgumentException($"no etcd message for {request.GetType().Name}", nameof(request)),
+        _ => AuthToProto(request) ?? throw new ArgumentException($"no etcd message for {request.GetType().Name}", nameof(request)),
     };
 
     /// <summary>An etcd request message the state machine executes, as its store request.</summary>
@@ -110,7 +110,7 @@ public static partial class EtcdProtoMapping
         Pb.LeaseRevokeRequest revoke => ToStore(revoke),
         Pb.LeaseCheckpointRequest checkpoint => ToStore(checkpoint),
         null => throw new ArgumentNullException(nameof(request)),
-        _ => throw new ArgumentException($"the state machine executes no {request.Descriptor.FullName}", nameof(request)),
+        _ => AuthToStore(request) ?? throw new ArgumentException($"the state machine executes no {request.Descriptor.FullName}", nameof(request)),
     };
 
     /// <summary>Any store response as its etcd message, the header filled with <paramref name="ids"/>.</summary>

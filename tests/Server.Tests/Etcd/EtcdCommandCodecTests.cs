@@ -19,7 +19,11 @@ public sealed class EtcdCommandCodecTests
         .Select(f => (S.EtcdError)f.GetValue(null)!);
 
     private static IEnumerable<ICommandResult> AllResults() =>
-        [.. Responses().Select(s => (ICommandResult)s.Store), LeasesWithTtls, .. AllErrors()];
+        [.. Responses().Select(s => (ICommandResult)s.Store), LeasesWithTtls, .. AuthResults(), .. AllErrors()];
+
+    /// <summary>Every request the codec carries: the mapped samples and the store-only ones.</summary>
+    private static IEnumerable<(string Name, S.EtcdRequest Request)> AllRequests() =>
+        [.. Requests().Select(s => (s.Name, (S.EtcdRequest)s.Store)), .. StoreOnlyRequests()];
 
     /// <summary>The store's own listing keeps TTLs that etcd's message cannot carry; the codec must keep them.</summary>
     private static readonly S.LeaseLeasesResponse LeasesWithTtls = new() { Header = new(70), Leases = [new(1, 9, 10), new(-2, 0, long.MaxValue)] };
@@ -28,19 +32,20 @@ public sealed class EtcdCommandCodecTests
     public void EveryCommand_RoundTrips_WithItsProposeId()
     {
         var sequence = 0UL;
-        foreach (var sample in Requests())
+        foreach (var (name, request) in AllRequests())
         {
-            var command = new S.EtcdCommand(new ProposeId(ulong.MaxValue - sequence, ++sequence), (S.EtcdRequest)sample.Store);
+            var command = new S.EtcdCommand(new ProposeId(ulong.MaxValue - sequence, ++sequence), request);
             var bytes = codec.EncodeCommand(command);
             Assert.AreEqual(EtcdCommandCodec.CommandTag, bytes[0]);
             Assert.AreEqual(EtcdCommandCodec.FormatVersion, bytes[1]);
             var decoded = (S.EtcdCommand)codec.DecodeCommand(bytes);
-            Assert.AreEqual(command.Id, decoded.Id, sample.Name);
-            StoreShape.AssertEqual(command.Request, decoded.Request, sample.Name);
-            Assert.AreEqual(command.IsReadOnly, decoded.IsReadOnly, sample.Name);
-            StoreShape.AssertEqual(command.KeyRanges, decoded.KeyRanges, sample.Name);
-            CollectionAssert.AreEqual(bytes, codec.EncodeCommand(decoded), sample.Name);
+            Assert.AreEqual(command.Id, decoded.Id, name);
+            StoreShape.AssertEqual(command.Request, decoded.Request, name);
+            Assert.AreEqual(command.IsReadOnly, decoded.IsReadOnly, name);
+            StoreShape.AssertEqual(command.KeyRanges, decoded.KeyRanges, name);
+            CollectionAssert.AreEqual(bytes, codec.EncodeCommand(decoded), name);
         }
+        Assert.AreSame(S.RequestAuth.Member, ((S.EtcdCommand)codec.DecodeCommand(codec.EncodeCommand(new S.EtcdCommand(new ProposeId(1, 1), StoreOnlyRequests().Last().Request)))).Request.Auth);
     }
 
     [TestMethod]
@@ -147,9 +152,9 @@ public sealed class EtcdCommandCodecTests
     public void EveryTruncation_IsAFormatError()
     {
         var forms = new List<(string Name, byte[] Bytes, Action<byte[]> Decode)>();
-        foreach (var sample in Requests())
+        foreach (var (name, request) in AllRequests())
         {
-            forms.Add((sample.Name, codec.EncodeCommand(new S.EtcdCommand(new ProposeId(300, 400), (S.EtcdRequest)sample.Store)), b => codec.DecodeCommand(b)));
+            forms.Add((name, codec.EncodeCommand(new S.EtcdCommand(new ProposeId(300, 400), request)), b => codec.DecodeCommand(b)));
         }
         foreach (var result in AllResults())
         {
@@ -213,6 +218,18 @@ public sealed class EtcdCommandCodecTests
     }
 
     [TestMethod]
+    public void OnlyTheMembersOwnIdentity_MayClaimToBeTheMembers()
+    {
+        var forged = codec.EncodeCommand(new S.EtcdCommand(new ProposeId(1, 1), new S.LeaseRevokeRequest { Id = 9, Auth = new S.RequestAuth("root", 5) }));
+        // tag, version, client id, sequence, Authorized, "root" (length 4), revision 5, then the member flag.
+        Assert.AreEqual(0, forged[11]);
+        Assert.ThrowsExactly<FormatException>(() => codec.DecodeCommand(With(forged, 11, 1)), "a user that claims the members' flag");
+        Assert.ThrowsExactly<FormatException>(() => codec.DecodeCommand(With(forged, 11, 2)), "a flag that is no boolean");
+        var twice = codec.EncodeCommand(new S.EtcdCommand(new ProposeId(1, 1), new S.AuthStatusRequest { Auth = new S.RequestAuth("", 0) }));
+        Assert.ThrowsExactly<FormatException>(() => codec.DecodeCommand(With(twice, 8, 20)), "two identities");
+    }
+
+    [TestMethod]
     public void UnknownErrors_AndErrorsWithTheWrongCode_AreRefused()
     {
         var known = codec.EncodeResult(S.EtcdError.LeaseNotFound);
@@ -227,7 +244,7 @@ public sealed class EtcdCommandCodecTests
     [TestMethod]
     public void MutatedEncodings_FailOnlyWithFormatErrors()
     {
-        var forms = Requests().Select(s => codec.EncodeCommand(new S.EtcdCommand(new ProposeId(5, 6), (S.EtcdRequest)s.Store)))
+        var forms = AllRequests().Select(r => codec.EncodeCommand(new S.EtcdCommand(new ProposeId(5, 6), r.Request)))
             .Concat(AllResults().Select(codec.EncodeResult))
             .ToList();
         var random = new Random(7);

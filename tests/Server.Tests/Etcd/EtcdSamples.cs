@@ -1,6 +1,7 @@
 using System.Text;
 using CurpStore.Wire.Etcd;
 using Google.Protobuf;
+using AuthPb = CurpStore.Rpc.Etcd.AuthPb;
 using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using S = CurpStore.Store;
@@ -214,7 +215,56 @@ internal static class EtcdSamples
     }
 
     public static IEnumerable<Sample> Requests() =>
-        [RangeA(), RangeB(), PutA(), PutB(), Delete(), Txn(), Compaction(), LeaseGrant(), LeaseRevoke(), LeaseCheckpoint()];
+        [RangeA(), RangeB(), PutA(), PutB(), Delete(), Txn(), Compaction(), LeaseGrant(), LeaseRevoke(), LeaseCheckpoint(), .. AuthRequests()];
+
+    /// <summary>Every auth request that travels as its etcd message (all but Authenticate); passwords only as hashes.</summary>
+    public static IEnumerable<Sample> AuthRequests() =>
+    [
+        new("auth enable", new Pb.AuthEnableRequest(), new S.AuthEnableRequest()),
+        new("auth disable", new Pb.AuthDisableRequest(), new S.AuthDisableRequest()),
+        new("auth status", new Pb.AuthStatusRequest(), new S.AuthStatusRequest()),
+        new("user add", new Pb.AuthUserAddRequest { Name = "u1", HashedPassword = "pbkdf2-sha256$1$c2FsdA==$aGFzaA==" }, new S.UserAddRequest { Name = "u1", PasswordHash = "pbkdf2-sha256$1$c2FsdA==$aGFzaA==" }),
+        new("user add, no password", new Pb.AuthUserAddRequest { Name = "u2", Options = new AuthPb.UserAddOptions { NoPassword = true } }, new S.UserAddRequest { Name = "u2", NoPassword = true }),
+        new("user get", new Pb.AuthUserGetRequest { Name = "u3" }, new S.UserGetRequest { Name = "u3" }),
+        new("user list", new Pb.AuthUserListRequest(), new S.UserListRequest()),
+        new("user delete", new Pb.AuthUserDeleteRequest { Name = "u4" }, new S.UserDeleteRequest { Name = "u4" }),
+        new("user change password", new Pb.AuthUserChangePasswordRequest { Name = "u5", HashedPassword = "h5" }, new S.UserChangePasswordRequest { Name = "u5", PasswordHash = "h5" }),
+        new("user grant role", new Pb.AuthUserGrantRoleRequest { User = "u6", Role = "r6" }, new S.UserGrantRoleRequest { User = "u6", Role = "r6" }),
+        new("user revoke role", new Pb.AuthUserRevokeRoleRequest { Name = "u7", Role = "r7" }, new S.UserRevokeRoleRequest { Name = "u7", Role = "r7" }),
+        new("role add", new Pb.AuthRoleAddRequest { Name = "r8" }, new S.RoleAddRequest { Name = "r8" }),
+        new("role get", new Pb.AuthRoleGetRequest { Role = "r9" }, new S.RoleGetRequest { Role = "r9" }),
+        new("role list", new Pb.AuthRoleListRequest(), new S.RoleListRequest()),
+        new("role delete", new Pb.AuthRoleDeleteRequest { Role = "r10" }, new S.RoleDeleteRequest { Role = "r10" }),
+        new("role grant permission",
+            new Pb.AuthRoleGrantPermissionRequest { Name = "r11", Perm = new AuthPb.Permission { PermType = AuthPb.Permission.Types.Type.Readwrite, Key = P("p/"), RangeEnd = P("p0") } },
+            new S.RoleGrantPermissionRequest { Name = "r11", Permission = new S.AuthPermission(S.PermissionType.ReadWrite, B("p/"), B("p0")) }),
+        new("role grant no permission", new Pb.AuthRoleGrantPermissionRequest { Name = "r12" }, new S.RoleGrantPermissionRequest { Name = "r12" }),
+        new("role revoke permission", new Pb.AuthRoleRevokePermissionRequest { Role = "r13", Key = P("q"), RangeEnd = P("\0") }, new S.RoleRevokePermissionRequest { Role = "r13", Key = B("q"), RangeEnd = [0] }),
+    ];
+
+    /// <summary>Requests with no etcd message of their own in the log (Authenticate) and requests made on behalf of a
+    /// requester, which travel with its identity.</summary>
+    public static IEnumerable<(string Name, S.EtcdRequest Request)> StoreOnlyRequests() =>
+    [
+        ("authenticate", new S.AuthenticateRequest { Name = "alice", SimpleTokenPrefix = "abcdefghijklmnop", CheckedRevision = 17 }),
+        ("authenticate for a JWT", new S.AuthenticateRequest { Name = "bob", CheckedRevision = 1 }),
+        ("put as alice", (S.PutRequest)PutA().Store with { Auth = new S.RequestAuth("alice", 12) }),
+        ("user add as root", (S.UserAddRequest)AuthRequests().First(a => a.Name == "user add").Store with { Auth = new S.RequestAuth("root", 3) }),
+        ("authenticate with a stale token", new S.AuthenticateRequest { Name = "carol", CheckedRevision = 2, Auth = new S.RequestAuth("carol", 1) }),
+        ("revoke by the members", new S.LeaseRevokeRequest { Id = 9, Auth = S.RequestAuth.Member }),
+    ];
+
+    /// <summary>Every kind of auth answer (they have no etcd message of their own: several RPCs share each).</summary>
+    public static IEnumerable<S.EtcdResponse> AuthResults() =>
+    [
+        new S.AuthChangeResponse { Header = new(80) },
+        new S.AuthStatusResponse { Header = new(81), Enabled = true, AuthRevision = 44 },
+        new S.AuthStatusResponse { Header = new(82), Enabled = false, AuthRevision = 1 },
+        new S.AuthenticateResponse { Header = new(83), User = "alice", AuthRevision = 45, Token = "abcdefghijklmnop.99" },
+        new S.AuthNamesResponse { Header = new(84), Names = ["a", "b", "root"] },
+        new S.AuthNamesResponse { Header = new(85) },
+        new S.RoleGetResponse { Header = new(86), Permissions = [new S.AuthPermission(S.PermissionType.Read, B("a"), []), new S.AuthPermission(S.PermissionType.Write, B("b"), [0])] },
+    ];
 
     // ---- responses (outer headers carry Ids) ----
 

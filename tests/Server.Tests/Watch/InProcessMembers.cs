@@ -14,6 +14,7 @@ internal sealed class InProcessMembers : IAsyncDisposable
     private readonly string root = Directory.CreateTempSubdirectory("curpstore-watch").FullName;
     private readonly HashSet<int> stopped = [];
     private List<ServerOptions> memberOptions = [];
+    private TimeProvider? time;
     private List<ServerProcess> members = [];
 
     private InProcessMembers()
@@ -35,11 +36,11 @@ internal sealed class InProcessMembers : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="count"/> members (ServerOptions adjusted by <paramref name="configure"/>) and
-    /// waits until each of them knows a leader.</summary>
-    public static async Task<InProcessMembers> StartAsync(int count, Func<ServerOptions, ServerOptions>? configure = null)
+    /// <summary>Starts <paramref name="count"/> members (ServerOptions adjusted by <paramref name="configure"/>, token
+    /// lifetimes on <paramref name="time"/>) and waits until each of them knows a leader.</summary>
+    public static async Task<InProcessMembers> StartAsync(int count, Func<ServerOptions, ServerOptions>? configure = null, TimeProvider? time = null)
     {
-        var cluster = new InProcessMembers();
+        var cluster = new InProcessMembers { time = time };
         var ports = Enumerable.Range(0, count).Select(_ => (Client: ServerProcessHarness.FreePort(), Peer: ServerProcessHarness.FreePort())).ToList();
         var initial = ports.Select((p, i) => new InitialMember($"m{i}", new Uri($"http://127.0.0.1:{p.Peer}"))).ToImmutableArray();
         var members = new List<ServerProcess>();
@@ -94,7 +95,7 @@ internal sealed class InProcessMembers : IAsyncDisposable
         {
             log.AppendLine($"{options.Name}: {line}");
         }
-    });
+    }, time);
 
     public async ValueTask DisposeAsync()
     {

@@ -14,9 +14,10 @@ internal sealed class WatchClient : IDisposable
 
     private readonly AsyncDuplexStreamingCall<Pb.WatchRequest, Pb.WatchResponse> call;
 
-    public WatchClient(GrpcChannel channel)
+    /// <param name="options">Per-call settings, such as an auth token in the headers.</param>
+    public WatchClient(GrpcChannel channel, CallOptions options = default)
     {
-        call = channel.DuplexStreaming(WatchMethods.Watch);
+        call = channel.DuplexStreaming(WatchMethods.Watch, options);
     }
 
     public static ByteString Bytes(string text) => ByteString.CopyFromUtf8(text);

@@ -445,34 +445,7 @@ public sealed class WatchServiceTests
     [TestMethod]
     public async Task NodeEtcd3_WatchesAPrefixWithPrevKv_ThroughGrpcJs()
     {
-        var interop = Path.Combine(Processes.ClusterProcessTests.RepositoryRoot(), "tests", "Rpc.Tests", "interop");
-        if (!File.Exists(Path.Combine(interop, "node_modules", "etcd3", "package.json")))
-        {
-            Assert.Fail($"the npm package etcd3 is not installed in {interop}; install it with: npm ci --prefix tests/Rpc.Tests/interop");
-        }
-        var info = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = interop, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "etcd3-watch.js", Channel.Address.ToString().TrimEnd('/'), "node/" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var node = System.Diagnostics.Process.Start(info)!;
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-        {
-            try
-            {
-                await node.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                node.Kill();
-                Assert.Fail("the node client did not finish within 60 s");
-            }
-        }
-        var output = await stdout;
-        Assert.AreEqual(0, node.ExitCode, output + await stderr);
-        using var result = System.Text.Json.JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        using var result = await Processes.NodeInterop.RunAsync("etcd3-watch.js", Channel.Address.ToString().TrimEnd('/'), "node/");
         var events = result.RootElement.GetProperty("events").EnumerateArray()
             .Select(e => $"{e.GetProperty("type").GetString()} {e.GetProperty("key").GetString()}={e.GetProperty("value").GetString()} prev={e.GetProperty("previous").GetString() ?? "-"}")
             .ToList();
