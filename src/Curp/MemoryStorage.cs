@@ -18,13 +18,13 @@ public sealed class MemoryStorage
         if (ready.Snapshot is { } newSnapshot)
         {
             snapshot = newSnapshot;
-            entries.RemoveAll(e => e.Index <= newSnapshot.Index);
+            entries.RemoveRange(0, FirstAtOrAfter(newSnapshot.Index + 1));
         }
         if (!ready.Entries.IsEmpty)
         {
             // Appended entries replace everything from their first index on (a follower's log was cut back).
-            var first = ready.Entries[0].Index;
-            entries.RemoveAll(e => e.Index >= first);
+            var cut = FirstAtOrAfter(ready.Entries[0].Index);
+            entries.RemoveRange(cut, entries.Count - cut);
             entries.AddRange(ready.Entries);
         }
         if (ready.HardState is { } state)
@@ -39,6 +39,27 @@ public sealed class MemoryStorage
         {
             pool.Remove(removed);
         }
+    }
+
+    /// <summary>The position of the first entry whose index is at least <paramref name="index"/>: entries are kept in
+    /// index order, so a binary search (a scan of the whole retained log on every append cost a member a tenth of its
+    /// CPU under load).</summary>
+    private int FirstAtOrAfter(ulong index)
+    {
+        int low = 0, high = entries.Count;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (entries[middle].Index < index)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+        return low;
     }
 
     public PersistentState Load() =>
