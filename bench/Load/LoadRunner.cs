@@ -45,6 +45,7 @@ public static class LoadRunner
         var succeeded = 0;
         var failed = 0;
         var paths = new int[Enum.GetValues<CommitPath>().Length];
+        var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var latencies = new List<double>[options.Clients];
         var clock = Stopwatch.StartNew();
         var deadline = options.Seconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
@@ -74,10 +75,15 @@ public static class LoadRunner
                 catch (Exception e) when (e is RpcException or EtcdException)
                 {
                     Interlocked.Increment(ref failed);
+                    errors.AddOrUpdate(e.Message, 1, (_, count) => count + 1);
                 }
             }
         }, cancellationToken)).ToList();
         await Task.WhenAll(clients).ConfigureAwait(false);
+        foreach (var (message, count) in errors)
+        {
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  failed {count} times: {message}"));
+        }
         var elapsed = clock.Elapsed.TotalSeconds;
         var all = latencies.SelectMany(l => l ?? []).ToArray();
         Array.Sort(all);
