@@ -198,4 +198,78 @@ public sealed class ClusterProcessTests
         }
         Assert.Fail($"{missing} acknowledged writes are missing on a member after 30 s");
     }
+
+    [TestMethod]
+    public async Task DotNetClient_LeaderKilled9_WhileItWrites_ANewLeaderServes_AndEveryAcknowledgedWriteKeepsItsRevision()
+    {
+        var state = Directory.CreateTempSubdirectory("curpstore-cluster").FullName;
+        var basePort = FreeBasePort();
+        Script(state, "start", "3", "--base-port", basePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var endpoints = Enumerable.Range(0, 3).Select(i => $"http://127.0.0.1:{basePort + (10 * i)}").ToArray();
+        try
+        {
+            string leaderEndpoint;
+            ulong leaderId;
+            using (var channel = new GrpcChannel(new Uri(endpoints[0])))
+            {
+                var status = await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(60));
+                var ids = new List<ulong>();
+                foreach (var endpoint in endpoints)
+                {
+                    using var member = new GrpcChannel(new Uri(endpoint));
+                    ids.Add((await ServerProcessHarness.WaitForLeaderAsync(member, TimeSpan.FromSeconds(60))).Header.MemberId);
+                }
+                leaderId = status.Leader;
+                leaderEndpoint = endpoints[ids.IndexOf(status.Leader)];
+            }
+            var leaderPid = int.Parse(File.ReadAllLines(Path.Combine(state, "pids"))[Array.IndexOf(endpoints, leaderEndpoint)], System.Globalization.CultureInfo.InvariantCulture);
+            await using var client = await Client.CurpClient.ConnectAsync(endpoints, new Client.CurpClientOptions { DefaultTimeout = TimeSpan.FromSeconds(10) });
+            var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+            var failures = 0;
+            var killed = false;
+
+            async Task WriterAsync(int writer)
+            {
+                for (var i = 0; i < 150; i++)
+                {
+                    var key = $"w{writer}/{i}";
+                    try
+                    {
+                        acknowledged[key] = (await client.PutAsync(key, $"v{i}")).Revision;
+                    }
+                    catch (Exception e) when (e is Client.EtcdException or OperationCanceledException or TimeoutException)
+                    {
+                        Interlocked.Increment(ref failures); // outcome unknown: not counted as acknowledged
+                    }
+                    if (writer == 0 && i == 30 && !killed)
+                    {
+                        killed = true;
+                        Process.GetProcessById(leaderPid).Kill(); // SIGKILL while the other writers keep going
+                    }
+                }
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(WriterAsync));
+            Assert.IsTrue(killed);
+            Assert.IsTrue(acknowledged.Count >= 400, $"only {acknowledged.Count} of 450 writes were acknowledged ({failures} failed)");
+            using (var survivor = new GrpcChannel(new Uri(endpoints.First(e => e != leaderEndpoint))))
+            {
+                var newLeader = (await ServerProcessHarness.WaitForLeaderAsync(survivor, TimeSpan.FromSeconds(30))).Leader;
+                Assert.AreNotEqual(leaderId, newLeader, "the killed leader cannot still lead");
+            }
+
+            // Every acknowledged write is there, with the revision its put reported.
+            foreach (var (key, revision) in acknowledged)
+            {
+                var got = await client.GetAsync(key);
+                Assert.AreEqual(1, got.Kvs.Count, $"{key} is lost");
+                Assert.AreEqual(revision, got.Kvs[0].ModRevision, $"{key} has another revision than the one acknowledged");
+            }
+        }
+        finally
+        {
+            Script(state, "stop");
+            Directory.Delete(state, recursive: true);
+        }
+    }
 }
