@@ -143,9 +143,10 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                     }
                 }
             }
-            catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or RpcException)
+            catch (Exception) when (token.IsCancellationRequested)
             {
-                // stopping: a call in flight when the transport is disposed ends as Cancelled
+                // stopping: a call in flight when the transport is disposed ends as cancelled, or finds its HTTP/2
+                // stream already disposed; nothing sent at this point matters any more
             }
         }
 
