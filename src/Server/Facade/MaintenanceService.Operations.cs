@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Store;
@@ -49,7 +50,8 @@ public sealed partial class MaintenanceService
 
     /// <summary>etcd's HashKV: a CRC-32C (Castagnoli) over the bucket name "key" and every stored record up to the
     /// revision, each as etcd stores it in bbolt (key: big-endian main revision, '_', big-endian sub revision, 't' for
-    /// a tombstone; value: the mvccpb.KeyValue, only the key for a tombstone), so members with the same history agree.</summary>
+    /// a tombstone; value: the mvccpb.KeyValue, only the key for a tombstone), so members with the same history agree,
+    /// and agree with etcd itself (checked against etcd 3.4).</summary>
     private async Task<Pb.HashKVResponse> HashKvAsync(Pb.HashKVRequest request, ServerCallContext context)
     {
         await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
@@ -57,14 +59,33 @@ public sealed partial class MaintenanceService
         {
             var (hashRevision, error) = facade.Machine.HashRevisionFor(request.Revision);
             EtcdFacadeContext.ThrowIfInvalid(error);
+            var compactRevision = facade.Machine.CompactedRevision;
+            var keep = compactRevision > 0 ? KeptAt(hashRevision) : [];
             var state = Crc32C.Append(~0u, "key"u8);
             foreach (var record in facade.Machine.RecordsUpTo(hashRevision))
             {
-                state = AppendRecord(state, record);
+                // etcd's hashByRev skips a record at or below the compacted revision unless compacting at the hashed
+                // revision would keep it (and keeps all of them when that would keep nothing).
+                if (record.Revision.Main > compactRevision || keep.Count == 0 || keep.Contains(record.Revision))
+                {
+                    state = AppendRecord(state, record);
+                }
             }
-            return (~state, hashRevision, facade.Machine.CompactedRevision, facade.Machine.Revision);
+            return (~state, hashRevision, compactRevision, facade.Machine.Revision);
         }, context.CancellationToken).ConfigureAwait(false);
         return new Pb.HashKVResponse { Header = facade.Header(revision), Hash = hash, HashRevision = hashRevision, CompactRevision = compactRevision };
+    }
+
+    /// <summary>etcd's <c>kvindex.Keep(revision)</c>: per key its latest revision up to <paramref name="revision"/>,
+    /// unless that is a tombstone.</summary>
+    private HashSet<Revision> KeptAt(long revision)
+    {
+        var latest = new Dictionary<byte[], KvRecord>(ByteKeyComparer.Instance);
+        foreach (var record in facade.Machine.RecordsUpTo(revision))
+        {
+            latest[record.Kv.Key] = record;
+        }
+        return [.. latest.Values.Where(r => !r.IsTombstone).Select(r => r.Revision)];
     }
 
     private static uint AppendRecord(uint state, KvRecord record)

@@ -98,6 +98,28 @@ public sealed class MaintenanceClusterTests
         Assert.AreEqual(target, await cluster.LeaderIndexAsync());
     }
 
+    /// <summary>The expected values are what Debian's etcd 3.4.23 answered to <c>etcdctl endpoint hashkv</c> after the
+    /// same commands (puts k1..k5 = v1..v5, del k1, put k2 again; then compact 6 and put k3 x).</summary>
+    [TestMethod]
+    public async Task HashKv_EqualsEtcds_ForTheSameHistory_BeforeAndAfterCompaction()
+    {
+        await using var cluster = await InProcessMembers.StartAsync(1);
+        var channel = cluster.Channels[0];
+        for (var i = 1; i <= 5; i++)
+        {
+            await Kv.PutAsync(channel, $"k{i}", $"v{i}");
+        }
+        await Kv.DeleteAsync(channel, "k1");
+        await Kv.WaitForRevisionAsync(channel, await Kv.PutAsync(channel, "k2", "again"));
+        Assert.AreEqual(2158665087u, (await HashKvAsync(channel, 0)).Hash);
+        Assert.AreEqual(4178063679u, (await HashKvAsync(channel, 4)).Hash);
+
+        await Kv.CompactAsync(channel, 6);
+        await Kv.WaitForRevisionAsync(channel, await Kv.PutAsync(channel, "k3", "x"));
+        Assert.AreEqual(2336528054u, (await HashKvAsync(channel, 0)).Hash);
+        Assert.AreEqual(665639621u, (await HashKvAsync(channel, 7)).Hash);
+    }
+
     private static Task<Pb.HashKVResponse> HashKvAsync(GrpcChannel channel, long revision) =>
         channel.UnaryAsync(MaintenanceMethods.HashKV, new Pb.HashKVRequest { Revision = revision }, Options);
 
