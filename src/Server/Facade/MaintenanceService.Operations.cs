@@ -13,7 +13,8 @@ using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Facade;
 
-/// <summary>The Maintenance RPCs that act on the store or the core: Hash, HashKV, Snapshot, Defragment, MoveLeader.
+/// <summary>The Maintenance RPCs that act on the store or the core: Hash, HashKV, Snapshot, Defragment, MoveLeader,
+/// and Alarm (with no alarms yet).
 /// As in etcd each needs an admin requester when auth is on.</summary>
 public sealed partial class MaintenanceService
 {
@@ -46,6 +47,7 @@ public sealed partial class MaintenanceService
         server.AddUnaryMethod(MaintenanceMethods.Defragment, DefragmentAsync);
         server.AddServerStreamingMethod(MaintenanceMethods.Snapshot, SnapshotAsync);
         server.AddUnaryMethod(MaintenanceMethods.MoveLeader, MoveLeaderAsync);
+        server.AddUnaryMethod(MaintenanceMethods.Alarm, AlarmAsync);
     }
 
     /// <summary>etcd's HashKV: a CRC-32C (Castagnoli) over the bucket name "key" and every stored record up to the
@@ -146,6 +148,21 @@ public sealed partial class MaintenanceService
 
     private Task<(EtcdSnapshot Image, long Revision)> CaptureAsync(ServerCallContext context) =>
         facade.Host.InvokeAsync(_ => (facade.Machine.CaptureImage(), facade.Machine.Revision), context.CancellationToken);
+
+    /// <summary>etcd's Alarm, without alarms: CurpStore enforces no space quota and detects no corruption yet, so no
+    /// alarm is ever active. GET answers the empty list and DEACTIVATE has nothing to clear (both as etcd answers with
+    /// no alarm raised, so <c>etcdctl alarm list</c> and <c>alarm disarm</c> work); ACTIVATE is refused rather than
+    /// accepted without effect.</summary>
+    private async Task<Pb.AlarmResponse> AlarmAsync(Pb.AlarmRequest request, ServerCallContext context)
+    {
+        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        if (request.Action == Pb.AlarmRequest.Types.AlarmAction.Activate)
+        {
+            throw new RpcException(RpcStatus.Unimplemented, "curpstore: raising alarms is not supported yet");
+        }
+        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
+        return new Pb.AlarmResponse { Header = facade.Header(revision) };
+    }
 
     /// <summary>etcd's MoveLeader: only the leader accepts; the target must be a voting member; returns once the target
     /// leads (the core sends it TimeoutNow as soon as its log is up to date).</summary>

@@ -86,6 +86,26 @@ public sealed class MaintenanceEtcdctlTests
     }
 
     [TestMethod]
+    public async Task AlarmListAndDisarm_ShowNoAlarm_AndActivateIsRefused()
+    {
+        await using var cluster = await InProcessMembers.StartAsync(1);
+        var endpoint = Endpoint(cluster, 0);
+        var (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["alarm", "list"]);
+        Assert.AreEqual(0, exitCode, output);
+        Assert.AreEqual("", output.Trim());
+        (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["alarm", "disarm"]);
+        Assert.AreEqual(0, exitCode, output);
+        Assert.AreEqual("", output.Trim());
+
+        var activate = new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Activate, MemberID = cluster.Members[0].MemberId, Alarm = Pb.AlarmType.Nospace };
+        var refused = await Assert.ThrowsExactlyAsync<RpcException>(() => cluster.Channels[0].UnaryAsync(MaintenanceMethods.Alarm, activate, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10))));
+        Assert.AreEqual(GrpcStatusCode.Unimplemented, refused.StatusCode);
+        var list = await cluster.Channels[0].UnaryAsync(MaintenanceMethods.Alarm, new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Get }, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10)));
+        Assert.IsEmpty(list.Alarms);
+        Assert.AreEqual(cluster.Members[0].MemberId, list.Header.MemberId);
+    }
+
+    [TestMethod]
     public async Task MoveLeader_ThroughEtcdctl_TransfersToTheTarget()
     {
         await using var cluster = await InProcessMembers.StartAsync(3);
