@@ -120,6 +120,31 @@ public sealed class MaintenanceClusterTests
         Assert.AreEqual(665639621u, (await HashKvAsync(channel, 7)).Hash);
     }
 
+    [TestMethod]
+    public async Task Defragment_BetweenWrites_LeavesAStoreThatRestartsWithTheSameHistory()
+    {
+        // Small snapshots, so the defragment checkpoint lands after a snapshot the restart starts from.
+        await using var cluster = await InProcessMembers.StartAsync(1, options => options with { SnapshotCount = 8 });
+        var channel = cluster.Channels[0];
+        for (var i = 0; i < 20; i++)
+        {
+            await Kv.PutAsync(channel, $"d/{i % 5}", $"v{i}");
+        }
+        var defragmented = await channel.UnaryAsync(MaintenanceMethods.Defragment, new Pb.DefragmentRequest(), Options);
+        Assert.AreEqual(cluster.Members[0].MemberId, defragmented.Header.MemberId);
+        await Kv.DeleteAsync(channel, "d/0");
+        var last = await Kv.PutAsync(channel, "d/after", "v");
+        await Kv.WaitForRevisionAsync(channel, last);
+        var before = await HashKvAsync(channel, 0);
+
+        await cluster.StopAsync(0);
+        await cluster.RestartAsync(0);
+        await Kv.WaitForRevisionAsync(channel, last);
+        var after = await HashKvAsync(channel, 0);
+        Assert.AreEqual(last, after.HashRevision);
+        Assert.AreEqual(before.Hash, after.Hash, cluster.Log);
+    }
+
     private static Task<Pb.HashKVResponse> HashKvAsync(GrpcChannel channel, long revision) =>
         channel.UnaryAsync(MaintenanceMethods.HashKV, new Pb.HashKVRequest { Revision = revision }, Options);
 
