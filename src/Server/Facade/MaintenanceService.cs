@@ -8,9 +8,10 @@ namespace CurpStore.Server.Facade;
 /// <summary>The member directory: names and URLs of the members this one knows, for MemberList and Status.</summary>
 public sealed record MemberInfo(ulong Id, string Name, IReadOnlyList<Uri> PeerUrls, IReadOnlyList<Uri> ClientUrls);
 
-/// <summary>etcd's Maintenance.Status and Cluster.MemberList, enough for <c>etcdctl endpoint status</c>,
-/// <c>endpoint health</c> and <c>member list</c>.</summary>
-public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<MemberInfo> members)
+/// <summary>etcd's Maintenance service (Status here; Hash, HashKV, Snapshot, Defragment and MoveLeader in the
+/// partial file) and Cluster.MemberList, enough for <c>etcdctl endpoint status</c>, <c>endpoint health</c>,
+/// <c>endpoint hashkv</c>, <c>snapshot save</c>, <c>defrag</c>, <c>move-leader</c> and <c>member list</c>.</summary>
+public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<MemberInfo> members)
 {
     /// <summary>The etcd API version this server emulates (kube-apiserver and etcdctl read it from Status).</summary>
     public const string EmulatedEtcdVersion = "3.5.0";
@@ -20,6 +21,7 @@ public sealed class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<M
         ArgumentNullException.ThrowIfNull(server);
         server.AddUnaryMethod(MaintenanceMethods.Status, StatusAsync);
         server.AddUnaryMethod(ClusterMethods.MemberList, MemberListAsync);
+        RegisterOperations(server);
     }
 
     private async Task<Pb.StatusResponse> StatusAsync(Pb.StatusRequest request, ServerCallContext context)

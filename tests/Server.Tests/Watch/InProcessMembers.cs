@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using System.Text;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Configuration;
 using CurpStore.Server.Tests.Processes;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
 namespace CurpStore.Server.Tests.Watch;
 
@@ -70,6 +72,13 @@ internal sealed class InProcessMembers : IAsyncDisposable
             await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
         }
         return cluster;
+    }
+
+    /// <summary>The index of the member that member 0 reports as leader.</summary>
+    public async Task<int> LeaderIndexAsync()
+    {
+        var status = await Channels[0].UnaryAsync(MaintenanceMethods.Status, new Pb.StatusRequest(), new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10)));
+        return members.FindIndex(m => m.MemberId == status.Leader);
     }
 
     /// <summary>Stops member <paramref name="index"/> (its listeners, host and storage), as a crash would leave the others.</summary>
