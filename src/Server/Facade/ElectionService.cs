@@ -25,11 +25,11 @@ internal sealed class ElectionService(KeyRecipes recipes)
 
     public void Register(GrpcServer server)
     {
-        server.AddUnaryMethod(ElectionMethods.Campaign, CampaignAsync);
-        server.AddUnaryMethod(ElectionMethods.Proclaim, ProclaimAsync);
-        server.AddUnaryMethod(ElectionMethods.Leader, LeaderAsync);
-        server.AddServerStreamingMethod(ElectionMethods.Observe, ObserveAsync);
-        server.AddUnaryMethod(ElectionMethods.Resign, ResignAsync);
+        server.AddUnaryMethod(ElectionMethods.Campaign, (request, context) => KeyRecipes.AsEtcdClientErrors(() => CampaignAsync(request, context)));
+        server.AddUnaryMethod(ElectionMethods.Proclaim, (request, context) => KeyRecipes.AsEtcdClientErrors(() => ProclaimAsync(request, context)));
+        server.AddUnaryMethod(ElectionMethods.Leader, (request, context) => KeyRecipes.AsEtcdClientErrors(() => LeaderAsync(request, context)));
+        server.AddServerStreamingMethod(ElectionMethods.Observe, (request, responses, context) => KeyRecipes.AsEtcdClientErrors(() => ObserveAsync(request, responses, context)));
+        server.AddUnaryMethod(ElectionMethods.Resign, (request, context) => KeyRecipes.AsEtcdClientErrors(() => ResignAsync(request, context)));
     }
 
     private static byte[] PrefixOf(ByteString name) => [.. name.Span, (byte)'/'];

@@ -25,6 +25,28 @@ internal sealed class KeyRecipes(EtcdFacadeContext facade, WatchHub hub)
 
     public EtcdFacadeContext Facade => facade;
 
+    /// <summary>etcd serves Lock and Election through its in-process client, which turns the store's gRPC errors into
+    /// plain errors: the client sees gRPC's Unknown code with the store's message ("etcdserver: requested lease not
+    /// found" comes as Unknown, checked against etcd). The call's own cancellation and deadline keep their codes.</summary>
+    public static async Task<T> AsEtcdClientErrors<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode is not (RpcStatus.Unknown or RpcStatus.Cancelled or RpcStatus.DeadlineExceeded))
+        {
+            throw new RpcException(RpcStatus.Unknown, e.Detail);
+        }
+    }
+
+    /// <summary><see cref="AsEtcdClientErrors{T}(Func{Task{T}})"/> for a call without a result (a stream).</summary>
+    public static Task AsEtcdClientErrors(Func<Task> call) => AsEtcdClientErrors(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    });
+
     /// <summary>etcd's waiter key: <c>prefix</c> followed by the lease id in lower-case hex (Go's <c>%x</c>).</summary>
     public static byte[] WaiterKey(byte[] prefix, long leaseId) =>
         [.. prefix, .. Encoding.ASCII.GetBytes(leaseId.ToString("x", CultureInfo.InvariantCulture))];

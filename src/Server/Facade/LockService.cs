@@ -22,8 +22,8 @@ internal sealed class LockService(KeyRecipes recipes)
 
     public void Register(GrpcServer server)
     {
-        server.AddUnaryMethod(LockMethods.Lock, LockAsync);
-        server.AddUnaryMethod(LockMethods.Unlock, UnlockAsync);
+        server.AddUnaryMethod(LockMethods.Lock, (request, context) => KeyRecipes.AsEtcdClientErrors(() => LockAsync(request, context)));
+        server.AddUnaryMethod(LockMethods.Unlock, (request, context) => KeyRecipes.AsEtcdClientErrors(() => UnlockAsync(request, context)));
     }
 
     private async Task<LockPb.LockResponse> LockAsync(LockPb.LockRequest request, ServerCallContext context)

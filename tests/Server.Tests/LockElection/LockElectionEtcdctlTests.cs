@@ -1,6 +1,11 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
+using Google.Protobuf;
+using ElectionPb = CurpStore.Rpc.Etcd.V3ElectionPb;
+using LockPb = CurpStore.Rpc.Etcd.V3LockPb;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using CurpStore.Server.Tests.Processes;
 using CurpStore.Server.Tests.Watch;
 
@@ -15,16 +20,87 @@ namespace CurpStore.Server.Tests.LockElection;
 public sealed partial class LockElectionEtcdctlTests
 {
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(30);
+    private static ServerProcessHarness? harness;
+    private static string curpStoreEndpoint = "";
+    private static string etcdEndpoint = "";
+
+    [ClassInitialize]
+    public static async Task StartServers(TestContext context)
+    {
+        harness = new ServerProcessHarness();
+        curpStoreEndpoint = await StartAsync(harness, etcd: false);
+        etcdEndpoint = await StartAsync(harness, etcd: true);
+    }
+
+    [ClassCleanup]
+    public static void StopServers() => harness?.Dispose();
 
     [TestMethod]
-    public async Task LockAndElect_PrintWhatEtcdPrints()
+    public Task LockAndElect_PrintWhatEtcdPrints() => CompareWithEtcdAsync(RunScriptAsync, "lock: exit 0: held lk/L1\n");
+
+    /// <summary>The Lock and Election services called directly (etcdctl 3.4 does not use them): the same calls answer
+    /// the same keys, revisions relations, status codes and messages from CurpStore as from etcd.</summary>
+    [TestMethod]
+    public Task LockAndElectionServices_AnswerAsEtcd() => CompareWithEtcdAsync(RunServiceScriptAsync, "leader on an empty name: Unknown election: no leader\n");
+
+    /// <summary>Runs <paramref name="script"/> against CurpStore and etcd; etcd's transcript must hold
+    /// <paramref name="etcdLine"/> (the script does what it means to) and CurpStore's must be the same.</summary>
+    private static async Task CompareWithEtcdAsync(Func<string, Task<string>> script, string etcdLine)
     {
-        using var harness = new ServerProcessHarness();
-        var curpStore = await RunScriptAsync(await StartAsync(harness, etcd: false));
-        var etcd = await RunScriptAsync(await StartAsync(harness, etcd: true));
-        StringAssert.Contains(etcd, "lock: exit 0: held lk/L1\n", "etcd itself did not print what the script expects");
-        Assert.AreEqual(etcd, curpStore, $"etcdctl printed something else against CurpStore than against etcd\n{harness.Log("curpstore")}");
+        var curpStore = await script(curpStoreEndpoint);
+        var etcd = await script(etcdEndpoint);
+        StringAssert.Contains(etcd, etcdLine, "etcd itself did not answer what the script expects");
+        Assert.AreEqual(etcd, curpStore, $"CurpStore answered something else than etcd\n{harness!.Log("curpstore")}");
     }
+
+    private static async Task<string> RunServiceScriptAsync(string endpoint)
+    {
+        using var channel = new GrpcChannel(new Uri(endpoint));
+        var options = new CallOptions(Deadline: DateTime.UtcNow + WaitTimeout);
+        var transcript = new StringBuilder();
+        async Task Step<T>(string name, Func<Task<T>> call, Func<T, string> show)
+        {
+            string answer;
+            try
+            {
+                answer = show(await call());
+            }
+            catch (RpcException e)
+            {
+                answer = $"{e.StatusCode} {e.Detail}";
+            }
+            transcript.Append($"{name}: {answer}\n");
+        }
+        var lease = (await channel.UnaryAsync(LeaseMethods.LeaseGrant, new Pb.LeaseGrantRequest { TTL = 60 }, options)).ID;
+        var name = ByteString.CopyFromUtf8("svc");
+        await Step("lock with an unknown lease", () => channel.UnaryAsync(LockMethods.Lock, new LockPb.LockRequest { Name = name, Lease = 0x7777_1234 }, options), r => Text(r.Key));
+        await Step("unlock without a key", () => channel.UnaryAsync(LockMethods.Unlock, new LockPb.UnlockRequest(), options), r => "ok");
+        await Step("lock", () => channel.UnaryAsync(LockMethods.Lock, new LockPb.LockRequest { Name = name, Lease = lease }, options), r => Text(r.Key));
+        await Step("lock again", () => channel.UnaryAsync(LockMethods.Lock, new LockPb.LockRequest { Name = name, Lease = lease }, options), r => Text(r.Key));
+        await Step("unlock", () => channel.UnaryAsync(LockMethods.Unlock, new LockPb.UnlockRequest { Key = ByteString.CopyFromUtf8($"svc/{lease:x}") }, options), r => "ok");
+        await Step("unlock again", () => channel.UnaryAsync(LockMethods.Unlock, new LockPb.UnlockRequest { Key = ByteString.CopyFromUtf8($"svc/{lease:x}") }, options), r => "ok");
+        await Step("lock without a lease", () => channel.UnaryAsync(LockMethods.Lock, new LockPb.LockRequest { Name = ByteString.CopyFromUtf8("svc-nolease") }, options), r => Text(r.Key).StartsWith("svc-nolease/", StringComparison.Ordinal) ? "svc-nolease/ID" : Text(r.Key));
+        await Step("leader on an empty name", () => channel.UnaryAsync(ElectionMethods.Leader, new ElectionPb.LeaderRequest { Name = name }, options), r => Text(r.Kv.Value));
+        await Step("campaign with an unknown lease", () => channel.UnaryAsync(ElectionMethods.Campaign, new ElectionPb.CampaignRequest { Name = name, Lease = 0x7777_1234, Value = ByteString.CopyFromUtf8("x") }, options), r => Text(r.Leader.Key));
+        ElectionPb.LeaderKey? leader = null;
+        await Step("campaign", () => channel.UnaryAsync(ElectionMethods.Campaign, new ElectionPb.CampaignRequest { Name = name, Lease = lease, Value = ByteString.CopyFromUtf8("v1") }, options), r =>
+        {
+            leader = r.Leader;
+            return $"{Text(r.Leader.Name)} {Text(r.Leader.Key)} lease {(r.Leader.Lease == lease ? "ours" : r.Leader.Lease)} rev is header's: {r.Leader.Rev == r.Header.Revision}";
+        });
+        await Step("proclaim", () => channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Leader = leader, Value = ByteString.CopyFromUtf8("v2") }, options), r => "ok");
+        await Step("leader", () => channel.UnaryAsync(ElectionMethods.Leader, new ElectionPb.LeaderRequest { Name = name }, options), r => $"{Text(r.Kv.Key)}={Text(r.Kv.Value)} version {r.Kv.Version}");
+        var stale = leader!.Clone();
+        stale.Rev++;
+        await Step("proclaim with a stale key", () => channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Leader = stale, Value = ByteString.CopyFromUtf8("x") }, options), r => "ok");
+        await Step("proclaim without a leader", () => channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Value = ByteString.CopyFromUtf8("x") }, options), r => "ok");
+        await Step("resign with a stale key", () => channel.UnaryAsync(ElectionMethods.Resign, new ElectionPb.ResignRequest { Leader = stale }, options), r => "ok");
+        await Step("resign", () => channel.UnaryAsync(ElectionMethods.Resign, new ElectionPb.ResignRequest { Leader = leader }, options), r => "ok");
+        await Step("leader after resign", () => channel.UnaryAsync(ElectionMethods.Leader, new ElectionPb.LeaderRequest { Name = name }, options), r => Text(r.Kv.Value));
+        return NormalizeLeases(transcript.ToString());
+    }
+
+    private static string Text(ByteString bytes) => Encoding.UTF8.GetString(bytes.Span);
 
     private static async Task<string> StartAsync(ServerProcessHarness harness, bool etcd)
     {
@@ -132,6 +208,6 @@ public sealed partial class LockElectionEtcdctlTests
         });
     }
 
-    [GeneratedRegex(@"\b(lk|contended|el)/([0-9a-f]+)\b")]
+    [GeneratedRegex(@"\b(lk|contended|el|svc)/([0-9a-f]+)\b")]
     private static partial Regex LeaseKeyPattern();
 }
