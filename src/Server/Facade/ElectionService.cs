@@ -21,6 +21,9 @@ internal sealed class ElectionService(KeyRecipes recipes)
 
     public static readonly RpcException NoLeader = new(RpcStatus.Unknown, "election: no leader");
 
+    /// <summary>Revisions an observer takes from the hub at once (then it writes them, under the stream's flow control).</summary>
+    private const int ObserveBatchRevisions = 64;
+
     public static readonly RpcException MissingLeaderKey = new(RpcStatus.Unknown, "\"leader\" field must be provided");
 
     public void Register(GrpcServer server)
@@ -103,14 +106,15 @@ internal sealed class ElectionService(KeyRecipes recipes)
         return Leader(oldest.Header.Revision, oldest.Kvs[0]);
     }
 
-    /// <summary>etcd's <c>Election.Observe</c>: the current leader (or the first one to come), then each new value it
-    /// proclaims, then, once its key is deleted, the next leader, until the client cancels. Changes are read on this
-    /// member after each applied revision; two proclamations applied before the stream looks are sent as the later
-    /// one only (etcd's watch would send both).</summary>
+    /// <summary>etcd's <c>Election.Observe</c>: the current leader (or the first one to come), then each value it
+    /// proclaims (one response per revision, from the member's watch hub as etcd's watch gives them), then, once its
+    /// key is deleted, the next leader, until the client cancels. When the hub no longer holds the revisions it needs
+    /// (a slow reader), it reads the key instead and sends its latest value.</summary>
     private async Task ObserveAsync(ElectionPb.LeaderRequest request, IServerStreamWriter<ElectionPb.LeaderResponse> responses, ServerCallContext context)
     {
         var prefix = PrefixOf(request.Name);
         var cancellation = context.CancellationToken;
+        var changes = new List<Watch.RevisionEvents>();
         while (!cancellation.IsCancellationRequested)
         {
             var advance = recipes.NextAdvance;
@@ -122,20 +126,52 @@ internal sealed class ElectionService(KeyRecipes recipes)
             }
             var leader = oldest.Kvs[0];
             await responses.WriteAsync(Leader(oldest.Header.Revision, leader), cancellation).ConfigureAwait(false);
-            while (true)
+            var next = oldest.Header.Revision + 1;
+            var deleted = false;
+            while (!deleted)
             {
                 advance = recipes.NextAdvance;
-                var current = await recipes.LocalAsync(leader.Key, context).ConfigureAwait(false);
-                if (current is null || current.CreateRevision != leader.CreateRevision)
+                if (recipes.Hub.Read(next, ObserveBatchRevisions, changes, out var readThrough) == Watch.HubReadResult.Behind)
                 {
-                    break;
+                    var current = await recipes.LocalAsync(leader.Key, context).ConfigureAwait(false);
+                    deleted = current is null || current.CreateRevision != leader.CreateRevision;
+                    if (!deleted && current!.ModRevision > leader.ModRevision)
+                    {
+                        leader = current;
+                        await responses.WriteAsync(Leader(current.ModRevision, current), cancellation).ConfigureAwait(false);
+                    }
+                    next = readThrough + 1;
                 }
-                if (current.ModRevision > leader.ModRevision)
+                else
                 {
-                    leader = current;
-                    await responses.WriteAsync(Leader(current.ModRevision, current), cancellation).ConfigureAwait(false);
+                    foreach (var change in changes)
+                    {
+                        var events = change.Events.Where(e => e.Kv.Key.AsSpan().SequenceEqual(leader.Key));
+                        foreach (var e in events)
+                        {
+                            if (e.Type == WatchEventType.Delete)
+                            {
+                                deleted = true;
+                                break;
+                            }
+                            if (e.Kv.ModRevision <= leader.ModRevision)
+                            {
+                                continue; // already sent from a read after the hub fell behind
+                            }
+                            leader = e.Kv;
+                            await responses.WriteAsync(Leader(change.Revision, e.Kv), cancellation).ConfigureAwait(false);
+                        }
+                        if (deleted)
+                        {
+                            break;
+                        }
+                    }
+                    next = readThrough + 1;
                 }
-                await KeyRecipes.WaitAdvanceAsync(advance, cancellation).ConfigureAwait(false);
+                if (!deleted && changes.Count == 0)
+                {
+                    await KeyRecipes.WaitAdvanceAsync(advance, cancellation).ConfigureAwait(false);
+                }
             }
         }
         throw new RpcException(RpcStatus.Cancelled, "context canceled");

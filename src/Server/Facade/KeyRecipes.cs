@@ -25,6 +25,8 @@ internal sealed class KeyRecipes(EtcdFacadeContext facade, WatchHub hub)
 
     public EtcdFacadeContext Facade => facade;
 
+    public WatchHub Hub => hub;
+
     /// <summary>etcd serves Lock and Election through its in-process client, which turns the store's gRPC errors into
     /// plain errors: the client sees gRPC's Unknown code with the store's message ("etcdserver: requested lease not
     /// found" comes as Unknown, checked against etcd). The call's own cancellation and deadline keep their codes.</summary>
@@ -169,6 +171,7 @@ internal sealed class KeyRecipes(EtcdFacadeContext facade, WatchHub hub)
         }
     }
 
+    /// <summary>Completes at the hub's next applied change (take it before looking).</summary>
     public Task NextAdvance => hub.NextAdvance;
 
     /// <summary>etcd's <c>WithFirstCreate</c>: the prefix sorted by create revision, ascending, limit 1.</summary>

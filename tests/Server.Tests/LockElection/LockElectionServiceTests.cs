@@ -17,6 +17,8 @@ namespace CurpStore.Server.Tests.LockElection;
 [TestClass]
 public sealed class LockElectionServiceTests
 {
+    /// <summary>The member's shared watch buffer is tiny, so that an observer can be left behind by one txn.</summary>
+    private const int HubEvents = 4;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
     private static InProcessMembers? cluster;
 
@@ -25,7 +27,8 @@ public sealed class LockElectionServiceTests
     private static CallOptions Options => new(Deadline: DateTime.UtcNow + CallTimeout);
 
     [ClassInitialize]
-    public static async Task StartMember(TestContext context) => cluster = await InProcessMembers.StartAsync(1);
+    public static async Task StartMember(TestContext context) =>
+        cluster = await InProcessMembers.StartAsync(1, options => options with { Watch = options.Watch with { EventBufferMaxEvents = HubEvents } });
 
     [ClassCleanup]
     public static async Task StopMember()
@@ -146,11 +149,16 @@ public sealed class LockElectionServiceTests
         Assert.IsFalse(campaignB.IsCompleted, "the second candidate was elected while the first leads");
 
         var proclaimed = await Channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Leader = leaderA, Value = Bytes("a2") }, Options);
+        var proclaimedAgain = await Channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Leader = leaderA, Value = Bytes("a3") }, Options);
         var observed = await NextAsync(observe);
-        Assert.AreEqual("a2", Text(observed.Kv.Value));
+        Assert.AreEqual("a2", Text(observed.Kv.Value), "each proclaimed value is observed, as etcd's watch gives them");
         Assert.AreEqual(proclaimed.Header.Revision, observed.Kv.ModRevision);
+        Assert.AreEqual(proclaimed.Header.Revision, observed.Header.Revision);
+        observed = await NextAsync(observe);
+        Assert.AreEqual("a3", Text(observed.Kv.Value));
+        Assert.AreEqual(proclaimedAgain.Header.Revision, observed.Kv.ModRevision);
         var leader = await LeaderAsync("el/seq");
-        Assert.AreEqual("a2", Text(leader.Kv.Value));
+        Assert.AreEqual("a3", Text(leader.Kv.Value));
         Assert.AreEqual(a, leader.Kv.Lease, "proclaim keeps the key's lease");
 
         var stale = leaderA.Clone();
@@ -168,6 +176,28 @@ public sealed class LockElectionServiceTests
 
         await Channel.UnaryAsync(ElectionMethods.Resign, new ElectionPb.ResignRequest { Leader = elected.Leader }, Options);
         Assert.AreEqual("election: no leader", (await Assert.ThrowsExactlyAsync<RpcException>(() => LeaderAsync("el/seq"))).Detail);
+    }
+
+    [TestMethod]
+    public async Task Observe_LeftBehindByTheWatchBuffer_ReadsTheLeaderAndGoesOn()
+    {
+        var lease = await GrantAsync(60);
+        var leaderKey = (await CampaignAsync("el/behind", lease, "v1")).Leader;
+        using var observe = Channel.ServerStreaming(ElectionMethods.Observe, new ElectionPb.LeaderRequest { Name = Bytes("el/behind") }, Options);
+        Assert.AreEqual("v1", Text((await NextAsync(observe)).Kv.Value));
+
+        // One revision with more events than the buffer holds: it is never buffered, and the observer must read the store.
+        await Kv.PutAllAsync(Channel, [.. Enumerable.Range(0, HubEvents + 1).Select(i => ($"el-other/{i}", "x"))]);
+        var proclaimed = await Channel.UnaryAsync(ElectionMethods.Proclaim, new ElectionPb.ProclaimRequest { Leader = leaderKey, Value = Bytes("v2") }, Options);
+        var observed = await NextAsync(observe);
+        Assert.AreEqual("v2", Text(observed.Kv.Value));
+        Assert.AreEqual(proclaimed.Header.Revision, observed.Kv.ModRevision);
+
+        await Channel.UnaryAsync(ElectionMethods.Resign, new ElectionPb.ResignRequest { Leader = leaderKey }, Options);
+        var next = await CampaignAsync("el/behind", await GrantAsync(60), "w1");
+        var nextObserved = await NextAsync(observe);
+        Assert.AreEqual("w1", Text(nextObserved.Kv.Value), "the observer did not move to the next leader");
+        Assert.AreEqual(Text(next.Leader.Key), Text(nextObserved.Kv.Key));
     }
 
     [TestMethod]
