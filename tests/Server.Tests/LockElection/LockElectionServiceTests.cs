@@ -201,6 +201,21 @@ public sealed class LockElectionServiceTests
     }
 
     [TestMethod]
+    public async Task Campaign_CandidateWhoseCallEnds_Withdraws()
+    {
+        var (a, b) = (await GrantAsync(60), await GrantAsync(60));
+        await CampaignAsync("el/cancel", a, "a");
+        using var cancel = new CancellationTokenSource();
+        var request = new ElectionPb.CampaignRequest { Name = Bytes("el/cancel"), Lease = b, Value = Bytes("b") };
+        var waiting = Channel.UnaryAsync(ElectionMethods.Campaign, request, new CallOptions(Deadline: DateTime.UtcNow + CallTimeout, CancellationToken: cancel.Token));
+        await WaitForKeysAsync("el/cancel/", 2);
+        await cancel.CancelAsync();
+        Assert.AreEqual(GrpcStatusCode.Cancelled, (await Assert.ThrowsExactlyAsync<RpcException>(() => waiting)).StatusCode);
+        await WaitForKeysAsync("el/cancel/", 1);
+        CollectionAssert.AreEqual(new[] { $"el/cancel/{a:x}" }, await KeysAsync("el/cancel/"));
+    }
+
+    [TestMethod]
     public async Task Campaign_AgainWithANewValue_ProclaimsIt()
     {
         var lease = await GrantAsync(60);
