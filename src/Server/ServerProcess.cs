@@ -146,6 +146,9 @@ public sealed class ServerProcess : IAsyncDisposable
         new LeaseService(facade).Register(clientServer);
         Watches = new WatchService(facade, watchHub, options.Watch);
         Watches.Register(clientServer);
+        var recipes = new KeyRecipes(facade, watchHub);
+        new LockService(recipes).Register(clientServer);
+        new ElectionService(recipes).Register(clientServer);
         clientStreams.Register(clientServer);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 

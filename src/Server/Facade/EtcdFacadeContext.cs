@@ -50,13 +50,23 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
 
     /// <summary>Proposes a write through CURP (this member is the proposer) on behalf of the call's requester and
     /// returns the store's answer (a refusal when the requester may not).</summary>
-    public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context, bool asRequester = true)
+    public Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context, bool asRequester = true)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        return ProposeAsync(request, context, context.CancellationToken, asRequester);
+    }
+
+    /// <summary>As <see cref="ProposeAsync(EtcdRequest, ServerCallContext, bool)"/>, bounded by
+    /// <paramref name="cancellationToken"/> instead of the call's own token: for clean-ups that must still run after
+    /// the client cancelled its call (as etcd's recipes do them on the server's own context).</summary>
+    public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context, CancellationToken cancellationToken, bool asRequester = true)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         if (asRequester)
         {
-            request = await AuthorizeAsync(request, context).ConfigureAwait(false);
+            request = await AuthorizeAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
-        var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), context.CancellationToken).ConfigureAwait(false);
+        var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), cancellationToken).ConfigureAwait(false);
         return Answer(completion);
     }
 
@@ -64,7 +74,7 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     /// Either way the store checks the requester's permission as it reads.</summary>
     public async Task<EtcdResponse> ReadAsync(EtcdRequest request, bool serializable, ServerCallContext context)
     {
-        request = await AuthorizeAsync(request, context).ConfigureAwait(false);
+        request = await AuthorizeAsync(request, context, context.CancellationToken).ConfigureAwait(false);
         if (serializable)
         {
             var local = await Host.InvokeAsync(_ => Machine.Read(request), context.CancellationToken).ConfigureAwait(false);
@@ -94,9 +104,9 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
         }
     }
 
-    private async ValueTask<EtcdRequest> AuthorizeAsync(EtcdRequest request, ServerCallContext context)
+    private async ValueTask<EtcdRequest> AuthorizeAsync(EtcdRequest request, ServerCallContext context, CancellationToken cancellationToken)
     {
-        var who = await Auth.IdentifyAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        var who = await Auth.IdentifyAsync(context.RequestHeaders, cancellationToken).ConfigureAwait(false);
         return who is null && request.Auth is null ? request : request with { Auth = who }; // no copy while auth is off
     }
 

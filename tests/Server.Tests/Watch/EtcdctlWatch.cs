@@ -4,8 +4,9 @@ using CurpStore.Server.Tests.Processes;
 
 namespace CurpStore.Server.Tests.Watch;
 
-/// <summary>A running <c>etcdctl watch</c> (it runs until killed or until the server cancels its watch): its output
-/// so far, a bounded wait for a line, and kill by its own process handle.</summary>
+/// <summary>A running <c>etcdctl watch</c> (it runs until killed or until the server cancels its watch), or any other
+/// long-running etcdctl command (<c>lock</c>, <c>elect</c>): its output so far, a bounded wait for a line, and kill by
+/// its own process handle.</summary>
 internal sealed class EtcdctlWatch : IDisposable
 {
     private readonly Process process;
@@ -18,10 +19,14 @@ internal sealed class EtcdctlWatch : IDisposable
     }
 
     /// <summary>Starts <c>etcdctl watch ARGS</c>; <paramref name="stdinLines"/> go to an interactive watch.</summary>
-    public static EtcdctlWatch Start(string endpoint, IReadOnlyList<string> args, IReadOnlyList<string>? stdinLines = null)
+    public static EtcdctlWatch Start(string endpoint, IReadOnlyList<string> args, IReadOnlyList<string>? stdinLines = null) =>
+        StartCommand(endpoint, ["watch", .. args], stdinLines);
+
+    /// <summary>Starts <c>etcdctl ARGS</c> (the whole command line after the global flags).</summary>
+    public static EtcdctlWatch StartCommand(string endpoint, IReadOnlyList<string> args, IReadOnlyList<string>? stdinLines = null)
     {
         // stdin is always ours (never the test runner's), and stays open: an interactive watch stops at end of input.
-        var process = Etcdctl.Start(Etcdctl.Command(endpoint, ["watch", .. args], redirectStdin: true));
+        var process = Etcdctl.Start(Etcdctl.Command(endpoint, args, redirectStdin: true));
         var watch = new EtcdctlWatch(process);
         try
         {
@@ -71,6 +76,17 @@ internal sealed class EtcdctlWatch : IDisposable
         using var cancel = new CancellationTokenSource(timeout);
         await process.WaitForExitAsync(cancel.Token);
         return process.ExitCode;
+    }
+
+    /// <summary>Sends SIGTERM to this etcdctl (by its process id), which lets <c>lock</c> and <c>elect</c> give up their
+    /// key as on Ctrl-C; waits for it to exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await WaitForExitAsync(timeout);
     }
 
     public void Dispose()
