@@ -10,10 +10,9 @@ namespace CurpStore.Server.Transport;
 
 /// <summary>
 /// Sends the core's messages to other members (and to remote proposers through the member that hosts them) with one
-/// long-lived gRPC <c>Curp/Stream</c> call per destination. Each destination has a bounded queue and one sender loop:
-/// what the loop finds queued goes out as one batch on the stream; a full queue drops the message (Raft and CURP retry
-/// what is lost) and counts it. A failed stream is reopened with exponential backoff; each change of a peer's
-/// reachability is logged once.
+/// gRPC <c>Curp/Deliver</c> call per batch. Each destination has a bounded queue and one sender loop: what the loop
+/// finds queued goes out as one batch; a full queue drops the message (Raft and CURP retry what is lost) and counts it.
+/// A failed call backs off exponentially; each change of a peer's reachability is logged once.
 /// </summary>
 public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
 {
@@ -118,24 +117,28 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             {
                 while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                 {
+                    var batch = TakeBatch();
                     try
                     {
-                        await StreamAsync(token, onDelivered: () =>
+                        // One call per batch, answered before the next: each batch has a deadline and an answer, so a
+                        // peer that is gone, paused or restarted is noticed on the very next batch. (A long-lived
+                        // stream per peer was tried: it saved a round trip per batch but could go on accepting
+                        // writes that never arrived after a peer restarted, and a restarted member did not catch up.)
+                        await Channel.UnaryAsync(CurpMethods.Deliver, batch, new CallOptions(Deadline: DateTime.UtcNow + transport.options.CallTimeout, CancellationToken: token))
+                            .ConfigureAwait(false);
+                        if (!reachable)
                         {
-                            if (!reachable)
-                            {
-                                transport.log($"peer {Address} is reachable again");
-                                reachable = true;
-                            }
-                            backoff = transport.options.InitialBackoff;
-                        }).ConfigureAwait(false);
+                            transport.log($"peer {Address} is reachable again");
+                            reachable = true;
+                        }
+                        backoff = transport.options.InitialBackoff;
                     }
-                    catch (Exception e) when (!token.IsCancellationRequested && e is RpcException or OperationCanceledException or IOException)
+                    catch (RpcException e) when (!token.IsCancellationRequested)
                     {
+                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
                         if (reachable)
                         {
-                            var reason = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Detail}" : $"no progress within {transport.options.CallTimeout.TotalSeconds:0.#} s";
-                            transport.log($"peer {Address} is unreachable ({reason}); retrying with backoff");
+                            transport.log($"peer {Address} is unreachable ({e.StatusCode}: {e.Detail}); retrying with backoff");
                             reachable = false;
                         }
                         await Task.Delay(backoff, token).ConfigureAwait(false);
@@ -148,46 +151,6 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                 // stopping: a call in flight when the transport is disposed ends as cancelled, or finds its HTTP/2
                 // stream already disposed; nothing sent at this point matters any more
             }
-        }
-
-        /// <summary>One long-lived <c>Curp/Stream</c> call: each batch found queued is written without waiting for the
-        /// one before it to be answered. Returns when the queue is completed; throws when the call fails, when a write
-        /// makes no progress within the call timeout (a paused or unreachable peer), or when the peer ends the call.</summary>
-        private async Task StreamAsync(CancellationToken token, Action onDelivered)
-        {
-            using var call = Channel.ClientStreaming(CurpMethods.Stream, new CallOptions(CancellationToken: token));
-            while (true)
-            {
-                // Watch the call as well as the queue: once the call has ended (the peer restarted, the connection
-                // broke, a keep-alive ping went unanswered), writes may vanish without an error, and a member that
-                // only answers would never learn that its answers go nowhere.
-                var queued = Queue.Reader.WaitToReadAsync(token).AsTask();
-                if (await Task.WhenAny(queued, call.ResponseAsync).ConfigureAwait(false) == call.ResponseAsync)
-                {
-                    await call.ResponseAsync.ConfigureAwait(false); // a failed call throws its status here
-                    throw new RpcException(GrpcStatusCode.Unavailable, "the peer ended the stream");
-                }
-                if (!await queued.ConfigureAwait(false))
-                {
-                    break; // the queue is completed: the transport is stopping
-                }
-                var batch = TakeBatch();
-                using (var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(token))
-                {
-                    writeDeadline.CancelAfter(transport.options.CallTimeout);
-                    try
-                    {
-                        await call.RequestStream.WriteAsync(batch, writeDeadline.Token).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
-                        throw;
-                    }
-                }
-                onDelivered();
-            }
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         }
 
         private EnvelopeBatch TakeBatch()
