@@ -14,11 +14,6 @@ public static class CurpMethods
     public static readonly Method<EnvelopeBatch, BatchAck> Deliver = Method<EnvelopeBatch, BatchAck>.FromDescriptor(
         CurpReflection.Descriptor.Services.Single(s => s.Name == "Curp").FindMethodByName("Deliver"));
 
-    /// <summary>Member to member on the peer URL: one long-lived stream per destination, batches written without waiting
-    /// for an answer per batch.</summary>
-    public static readonly Method<EnvelopeBatch, BatchAck> Stream = Method<EnvelopeBatch, BatchAck>.FromDescriptor(
-        CurpReflection.Descriptor.Services.Single(s => s.Name == "Curp").FindMethodByName("Stream"));
-
     /// <summary>An external proposer to one member on the client URL: its requests up, the member's answers down.</summary>
     public static readonly Method<EnvelopeBatch, EnvelopeBatch> Connect = Method<EnvelopeBatch, EnvelopeBatch>.FromDescriptor(
         CurpReflection.Descriptor.Services.Single(s => s.Name == "Curp").FindMethodByName("Connect"));

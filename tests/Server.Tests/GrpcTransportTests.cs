@@ -113,7 +113,7 @@ public sealed class GrpcTransportTests
             await SendUntil(() => received.Count >= 50);
             Assert.IsTrue(received.Count >= 50, $"only {received.Count} messages arrived");
             var arrived = received.ToArray();
-            CollectionAssert.AreEqual(arrived.Order().ToArray(), arrived, "one stream keeps the order");
+            CollectionAssert.AreEqual(arrived.Order().ToArray(), arrived, "one call at a time keeps the order");
             Assert.IsTrue(log.Any(l => l.Contains($"peer {address} is reachable again", StringComparison.Ordinal)), string.Join("\n", log));
             Assert.AreEqual(1, log.Count(l => l.Contains("unreachable", StringComparison.Ordinal)), "one line per change, not per failed attempt");
         }
@@ -125,7 +125,7 @@ public sealed class GrpcTransportTests
     }
 
     [TestMethod]
-    public async Task APeerThatRestarts_GetsMessagesOnANewStream()
+    public async Task APeerThatRestarts_GetsMessagesAgain()
     {
         var codec = new WireCodec(new KvCommandCodec());
         var address = new Uri($"http://127.0.0.1:{Processes.ServerProcessHarness.FreePort()}");
@@ -150,7 +150,7 @@ public sealed class GrpcTransportTests
         try
         {
             Assert.IsTrue(await DeliverToNewServer() >= 20, "the first incarnation got messages");
-            Assert.IsTrue(await DeliverToNewServer() >= 20, "the restarted peer got messages: the dead stream was noticed and replaced");
+            Assert.IsTrue(await DeliverToNewServer() >= 20, "the restarted peer got messages: its restart was noticed");
         }
         finally
         {

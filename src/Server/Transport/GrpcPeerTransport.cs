@@ -200,14 +200,6 @@ public sealed class CurpDeliveryService(WireCodec codec, Func<Message, bool> del
             DeliverBatch(batch);
             return Task.FromResult(new BatchAck());
         });
-        server.AddClientStreamingMethod(CurpMethods.Stream, async (batches, context) =>
-        {
-            await foreach (var batch in batches.WithCancellation(context.CancellationToken).ConfigureAwait(false))
-            {
-                DeliverBatch(batch);
-            }
-            return new BatchAck();
-        });
     }
 
     private void DeliverBatch(EnvelopeBatch batch)
