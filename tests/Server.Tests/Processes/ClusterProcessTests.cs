@@ -128,7 +128,7 @@ public sealed class ClusterProcessTests
             Phase("10 writes with a follower down");
             Script(state, "start-member", (follower + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
             alive[follower] = true;
-            await WaitUntilHoldsAsync(channels[follower], acknowledged);
+            await WaitUntilHoldsAsync(channels[follower], acknowledged, MemberLog(state, follower));
             Phase("the follower caught up from the log");
 
             // The leader is killed while three writers keep going; a new leader takes over.
@@ -149,12 +149,12 @@ public sealed class ClusterProcessTests
             // catches up by snapshot.
             foreach (var member in Enumerable.Range(0, 3).Where(m => alive[m]))
             {
-                await WaitUntilHoldsAsync(channels[member], acknowledged);
+                await WaitUntilHoldsAsync(channels[member], acknowledged, MemberLog(state, member));
             }
             Phase("the survivors hold every acknowledged write");
             Script(state, "start-member", (leader + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
             alive[leader] = true;
-            await WaitUntilHoldsAsync(channels[leader], acknowledged);
+            await WaitUntilHoldsAsync(channels[leader], acknowledged, MemberLog(state, leader));
             Phase("the old leader caught up");
             StringAssert.Contains(File.ReadAllText(Path.Combine(state, $"m{leader + 1}.log")), "installed a snapshot");
         }
@@ -170,9 +170,17 @@ public sealed class ClusterProcessTests
     }
 
     /// <summary>Waits (bounded) until a member's own copy, read serializably, holds every acknowledged write.</summary>
-    private static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged)
+    /// <summary>The path of member <paramref name="member"/>'s (0-based) log in the local-cluster script's state dir.</summary>
+    private static string MemberLog(string stateDirectory, int member) => Path.Combine(stateDirectory, $"m{member + 1}.log");
+
+    /// <summary>The last lines of a member's log, for a failure message.</summary>
+    private static string LogTail(string logPath, int lines = 40) =>
+        File.Exists(logPath) ? string.Join('\n', File.ReadLines(logPath).TakeLast(lines)) : $"(no log at {logPath})";
+
+    private static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged, string memberLogPath)
     {
         var missing = acknowledged.Count;
+        Exception? lastError = null;
         for (var attempt = 0; attempt < 300; attempt++)
         {
             try
@@ -192,11 +200,11 @@ public sealed class ClusterProcessTests
             }
             catch (Exception e) when (e is RpcException or HttpRequestException or OperationCanceledException or IOException)
             {
-                // still starting
+                lastError = e; // still starting
             }
             await Task.Delay(100);
         }
-        Assert.Fail($"{missing} acknowledged writes are missing on a member after 30 s");
+        Assert.Fail($"{missing} acknowledged writes are missing on a member after 30 s; last error: {lastError?.Message ?? "none"}\n{LogTail(memberLogPath)}");
     }
 
     [TestMethod]
