@@ -112,6 +112,9 @@ public sealed partial class EtcdctlCompatTests
         Stdin(1, "foo(\"~tx/a\") = \"1\"\n\n\n\n", "txn"),
         Stdin(2, "value(\"~tx/a\") = \n\n\n\n", "txn"),
         Stdin(0, "\n\n\n", "txn"),
+        // -i prompts on stdout for each part.
+        Stdin(1, "value(\"~tx/a\") = \"1\"\n\nput ~tx/j 1\n\nput ~tx/k 1\n\n", "txn", "-i"),
+        Stdin(2, "value(\"~tx/a\") = \"2\"\n\nput ~tx/j 2\n\nput ~tx/k 2\nget ~tx/j\n\n", "txn", "--interactive", "-w", "json"),
         Run(1, "get", "~tx/", "--prefix"),
     ], "SUCCESS\n\nOK\n\n~tx/a\n1\n\n1\n", "FAILURE", "\"deleted\":5,\"prev_kvs\"", "duplicate key given in txn request");
 
@@ -184,6 +187,7 @@ public sealed partial class EtcdctlCompatTests
         new(StepKind.Run, 0, ["lease", "timetolive", "{LEASE1}", "--keys"], Normalize: RemainingTtl),
         new(StepKind.Run, 2, ["lease", "list"], Normalize: LeaseList),
         Run(0, "lease", "keep-alive", "--once", "{LEASE1}"),
+        Stdin(1, "\nput ~ls/t v --lease={LEASE1}\n\n\n", "txn"),
         Run(1, "get", "~ls/", "--prefix", "-w", "json"),
         Run(2, "lease", "revoke", "{LEASE1}"),
         Run(0, "get", "~ls/", "--prefix"),
@@ -224,6 +228,8 @@ public sealed partial class EtcdctlCompatTests
             Run(0, "endpoint", "health"),
             Run(2, "endpoint", "health"),
             Run(1, "alarm", "list"),
+            Run(0, "alarm", "disarm"),
+            Run(2, "defrag"),
             Run(2, "put", "~mt/a", "1"),
             Run(0, "snapshot", "save", snapshot),
         ], "<m2>, started, m2, <m2-peer>", "<m1-client>, <m1>, V, SIZE, true, false, T, I, A", "\"leader\":<m1>", "is healthy", "Snapshot saved at");
@@ -248,6 +254,14 @@ public sealed partial class EtcdctlCompatTests
         Run(2, "--user=root:rootpw", "user", "get", "alice"),
         Run(0, "--user=root:rootpw", "role", "get", "~app"),
         Run(1, "--user=alice:alicepw", "user", "list"),
+        Run(2, "--user=root:rootpw", "user", "revoke-role", "alice", "~app"),
+        Run(0, "--user=alice:alicepw", "get", "~au/x"),
+        Run(1, "--user=root:rootpw", "role", "revoke-permission", "~app", "~au/", "--prefix=true"),
+        Run(2, "--user=root:rootpw", "role", "get", "~app"),
+        Stdin(0, "newalice\n", "--user=root:rootpw", "user", "passwd", "alice", "--interactive=false"),
+        Run(1, "--user=alice:alicepw", "get", "~au/x"),
+        Run(2, "--user=alice:newalice", "get", "~au/x"),
+        Run(1, "--user=root:rootpw", "user", "list"),
         Run(2, "--user=root:rootpw", "auth", "disable"),
         Run(0, "user", "delete", "alice"),
         Run(1, "role", "delete", "~app"),
