@@ -52,16 +52,22 @@ internal sealed class CompatClusters : IDisposable
         }
     }
 
-    /// <summary>Makes m1 the leader on both sides (etcdctl move-leader, retried while a cluster settles), so that the
-    /// same members lead and follow in both and the scripts' commands on m2 and m3 are the followers' fast path.</summary>
+    /// <summary>Makes m1 the leader on both sides where it is not (etcdctl move-leader, retried while a cluster
+    /// settles), so that the same members lead and follow in both and the scripts' commands on m2 and m3 are the
+    /// followers' fast path. Each test calls it: an election on a loaded machine may have moved leadership since.</summary>
     public async Task MoveLeadershipToFirstMemberAsync()
     {
         foreach (var endpoints in new[] { CurpStore, Etcd })
         {
-            var (exitCode, output) = await Etcdctl.RunAsync(endpoints[0], ["member", "list", "-w", "json"]);
+            var (exitCode, output) = await Etcdctl.RunAsync(endpoints[0], ["endpoint", "status", "-w", "json"]);
             Assert.AreEqual(0, exitCode, output);
             using var json = JsonDocument.Parse(output);
-            var first = json.RootElement.GetProperty("members").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "m1").GetProperty("ID").GetUInt64();
+            var status = json.RootElement[0].GetProperty("Status");
+            var first = status.GetProperty("header").GetProperty("member_id").GetUInt64();
+            if (status.GetProperty("leader").GetUInt64() == first)
+            {
+                continue;
+            }
             var deadline = DateTime.UtcNow + WaitTimeout;
             while (true)
             {

@@ -22,7 +22,6 @@ public sealed partial class EtcdctlCompatTests
     public static async Task StartClusters(TestContext context)
     {
         clusters = await CompatClusters.StartAsync();
-        await clusters.MoveLeadershipToFirstMemberAsync();
     }
 
     [ClassCleanup]
@@ -274,6 +273,7 @@ public sealed partial class EtcdctlCompatTests
     [TestMethod]
     public async Task LockAndElect_ContendersOnDifferentMembers_PrintWhatEtcdPrints()
     {
+        await Clusters.MoveLeadershipToFirstMemberAsync();
         var etcd = await LockElectionEtcdctlTests.RunScriptAsync(Clusters.Etcd);
         var curpStore = await LockElectionEtcdctlTests.RunScriptAsync(Clusters.CurpStore);
         StringAssert.Contains(etcd, LockElectionEtcdctlTests.LockedLine, "etcd itself did not answer what the script expects");

@@ -63,6 +63,7 @@ internal static partial class EtcdctlScript
     /// the script did what it means to (a script that went wrong the same way on both sides compares nothing).</summary>
     public static async Task CompareAsync(CompatClusters clusters, IReadOnlyList<EtcdctlStep> script, params string[] etcdPrints)
     {
+        await clusters.MoveLeadershipToFirstMemberAsync();
         await clusters.AlignRevisionsAsync();
         var etcd = await RunAsync(clusters.Etcd, script);
         var curpStore = await RunAsync(clusters.CurpStore, script);
