@@ -23,9 +23,10 @@ internal enum StepKind
     WaitKeyGone,
 }
 
-/// <summary>One etcdctl command of a script, sent to member <see cref="Member"/> (0-based). In arguments and stdin,
-/// <c>{BASE+n}</c> stands for the revision the script started at plus n and <c>{LEASEi}</c> for the i-th lease the
-/// script granted. <see cref="Normalize"/> rewrites this step's output on both sides (say why where it is used).</summary>
+/// <summary>One etcdctl command of a script, sent to member <see cref="Member"/> (0-based). In arguments, stdin and
+/// the last line a <see cref="StepKind.Stop"/> waits for, <c>{BASE+n}</c> stands for the revision the script started
+/// at plus n and <c>{LEASEi}</c> for the i-th lease the script granted. <see cref="Normalize"/> rewrites this step's
+/// output on both sides (say why where it is used).</summary>
 internal sealed record EtcdctlStep(StepKind Kind, int Member, string[] Args, string? Stdin = null, string? Until = null, Func<string, string>? Normalize = null)
 {
     public override string ToString() => Kind switch
@@ -119,8 +120,9 @@ internal static partial class EtcdctlScript
                         using (var command = running[args[0]])
                         {
                             running.Remove(args[0]);
-                            var seen = await command.WaitForLineAsync(step.Until!, WaitTimeout);
-                            raw = $"printed '{step.Until}': {seen}\nstdout:\n{command.Output}stderr:\n{command.Errors}";
+                            var lastLine = Substitute(step.Until!, baseRevision, leases);
+                            var seen = await command.WaitForLineAsync(lastLine, WaitTimeout);
+                            raw = $"printed '{lastLine}': {seen}\nstdout:\n{command.Output}stderr:\n{command.Errors}";
                         }
                         break;
                     default:
