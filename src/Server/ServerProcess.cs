@@ -143,7 +143,9 @@ public sealed class ServerProcess : IAsyncDisposable
         new KvService(facade).Register(clientServer);
         new AuthService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
-        new LeaseService(facade).Register(clientServer);
+        var leases = new LeaseService(facade, id => peerUrls.GetValueOrDefault(id));
+        leases.Register(clientServer);
+        leases.RegisterLeaderAnswers(peerServer);
         Watches = new WatchService(facade, watchHub, options.Watch);
         Watches.Register(clientServer);
         var recipes = new KeyRecipes(facade, watchHub);

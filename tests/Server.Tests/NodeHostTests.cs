@@ -46,9 +46,12 @@ public sealed class NodeHostTests
 
         public Dictionary<ulong, KvStateMachine> Machines { get; } = [];
 
-        public static Cluster Start()
+        /// <summary>Ticks after which the leader expires an idle client session (null: the core's default).</summary>
+        public int? SessionIdleTicks { get; init; }
+
+        public static Cluster Start(int? sessionIdleTicks = null)
         {
-            var cluster = new Cluster();
+            var cluster = new Cluster { SessionIdleTicks = sessionIdleTicks };
             foreach (var id in Members.Voters)
             {
                 cluster.Disks[id] = new InMemoryMemberStorage();
@@ -63,7 +66,9 @@ public sealed class NodeHostTests
             var host = new NodeHost(
                 new HostOptions
                 {
-                    Node = new NodeConfig { NodeId = id, RandomSeed = id * 31, ElectionTimeoutTicks = 10, HeartbeatTicks = 1 },
+                    Node = SessionIdleTicks is { } idleTicks
+                        ? new NodeConfig { NodeId = id, RandomSeed = id * 31, ElectionTimeoutTicks = 10, HeartbeatTicks = 1, SessionIdleTicks = idleTicks }
+                        : new NodeConfig { NodeId = id, RandomSeed = id * 31, ElectionTimeoutTicks = 10, HeartbeatTicks = 1 },
                     TickInterval = TimeSpan.FromMilliseconds(10),
                     ProposerId = 1_000 + id,
                     ProposerRetryTicks = 20,
@@ -118,6 +123,29 @@ public sealed class NodeHostTests
             await Task.Delay(10);
         }
         Assert.AreEqual(1, cluster.Machines.Values.Select(m => m.StateDigest()).Distinct().Count(), "replicas differ");
+    }
+
+    /// <summary>The leader expires the hosts' idle sessions; the next write through each host still succeeds, as
+    /// etcd's writes do after any pause (the host opens a new session rather than failing the write).</summary>
+    [TestMethod]
+    public async Task WritesAfterTheLeaderExpiredTheHostsIdleSessions_Succeed()
+    {
+        await using var cluster = Cluster.Start(sessionIdleTicks: 40);
+        var leader = await cluster.WaitForLeaderAsync();
+        var first = await Task.WhenAll(cluster.Hosts.Values.Select(h => Put(h, $"before{h.NodeId}", "1")));
+        Assert.IsTrue(first.All(c => c.Succeeded), string.Join(", ", first.Select(c => c.Error).Distinct()));
+
+        // Bounded wait until the leader has expired all three hosts' sessions (no writes meanwhile).
+        var expired = 0L;
+        for (var i = 0; i < 2_000 && expired < 3; i++)
+        {
+            expired = await leader.InvokeAsync(node => node.Counters.SessionsExpired, CancellationToken.None);
+            await Task.Delay(10);
+        }
+        Assert.IsGreaterThanOrEqualTo(3L, expired, "the leader never expired the idle sessions");
+
+        var after = await Task.WhenAll(cluster.Hosts.Values.Select(h => Put(h, $"after{h.NodeId}", "2")));
+        Assert.IsTrue(after.All(c => c.Succeeded), $"writes after the idle expiry failed: {string.Join(", ", after.Select(c => c.Error).Distinct())}");
     }
 
     [TestMethod]

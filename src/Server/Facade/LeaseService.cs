@@ -12,12 +12,36 @@ namespace CurpStore.Server.Facade;
 /// <summary>
 /// etcd's Lease service. Grant and revoke are replicated writes proposed through CURP like KV writes. Keep-alive and
 /// time-to-live are answered from the leader's lease clock (<see cref="LeaseKeeper"/> keeps it): a member that is not
-/// the leader does not forward them (it does not know the leader's client URL) and answers as etcd does when no leader
-/// can be reached: Unavailable "etcdserver: no leader"; etcd clients then retry on another endpoint.
+/// the leader forwards them, as etcd does, to the leader's peer URL (<paramref name="peerUrlOf"/>; the peer listener
+/// serves them through <see cref="RegisterLeaderAnswers"/>, answering only as the leader, so a forward never
+/// travels further). With no leader, or none reachable, it answers as etcd then does: Unavailable "etcdserver: no
+/// leader"; etcd clients then retry on another endpoint.
 /// </summary>
-public sealed class LeaseService(EtcdFacadeContext facade)
+public sealed class LeaseService(EtcdFacadeContext facade, Func<ulong, Uri?>? peerUrlOf = null)
 {
     public static readonly RpcException NoLeader = new(RpcStatus.Unavailable, "etcdserver: no leader");
+
+    /// <summary>How long a forwarded call may take before the client is told there is no leader.</summary>
+    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>One channel per leader peer URL (as many as members), kept for the process's life.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Uri, GrpcChannel> leaderChannels = new();
+
+    /// <summary>The leader's own answers to keep-alive and time-to-live, for followers' forwards (peer listener).</summary>
+    public void RegisterLeaderAnswers(GrpcServer peerServer)
+    {
+        ArgumentNullException.ThrowIfNull(peerServer);
+        peerServer.AddUnaryMethod(LeaseMethods.LeaseTimeToLive, async (request, context) =>
+            EtcdProtoMapping.ToProto(await LeaderTimeToLiveAsync(request, context.CancellationToken).ConfigureAwait(false), facade.HeaderIds));
+        peerServer.AddDuplexStreamingMethod(LeaseMethods.LeaseKeepAlive, async (requests, responses, context) =>
+        {
+            while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            {
+                var response = await LeaderRenewAsync(requests.Current.ID, context.CancellationToken).ConfigureAwait(false);
+                await responses.WriteAsync(EtcdProtoMapping.ToProto(response, facade.HeaderIds), context.CancellationToken).ConfigureAwait(false);
+            }
+        });
+    }
 
     public void Register(GrpcServer server)
     {
@@ -46,11 +70,15 @@ public sealed class LeaseService(EtcdFacadeContext facade)
     /// CVE-2023-32082; 3.4.23 shows the keys to anyone).</summary>
     private async Task<Pb.LeaseTimeToLiveResponse> TimeToLiveAsync(Pb.LeaseTimeToLiveRequest request, ServerCallContext context)
     {
-        var response = await OnLeaderAsync(
-            () => facade.Machine.LeaseTimeToLive(request.ID, request.Keys, LeaseKeeper.NowMs()),
-            r => r.TtlSeconds >= 0,
-            request.ID,
-            context.CancellationToken).ConfigureAwait(false);
+        LeaseTimeToLiveResponse response;
+        try
+        {
+            response = await LeaderTimeToLiveAsync(request, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e == NoLeader && LeaderChannel() is { } leader)
+        {
+            response = EtcdProtoMapping.ToStore(await ForwardAsync(() => leader.UnaryAsync(LeaseMethods.LeaseTimeToLive, request, ForwardOptions(context.CancellationToken))).ConfigureAwait(false));
+        }
         if (request.Keys && facade.Auth.State.Enabled)
         {
             var who = await facade.Auth.IdentifyAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
@@ -76,14 +104,63 @@ public sealed class LeaseService(EtcdFacadeContext facade)
         while (await requests.MoveNext(cancellation).ConfigureAwait(false))
         {
             var id = requests.Current.ID;
-            var response = await OnLeaderAsync(
-                () => facade.Machine.RenewLease(id, LeaseKeeper.NowMs()),
-                r => r.TtlSeconds > 0,
-                id,
-                cancellation).ConfigureAwait(false);
+            LeaseKeepAliveResponse response;
+            try
+            {
+                response = await LeaderRenewAsync(id, cancellation).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e == NoLeader && LeaderChannel() is { } leader)
+            {
+                response = EtcdProtoMapping.ToStore(await ForwardAsync(() => RenewOnceAsync(leader, requests.Current, cancellation)).ConfigureAwait(false));
+            }
             await responses.WriteAsync(EtcdProtoMapping.ToProto(response, facade.HeaderIds), cancellation).ConfigureAwait(false);
         }
     }
+
+    private Task<LeaseTimeToLiveResponse> LeaderTimeToLiveAsync(Pb.LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        OnLeaderAsync(() => facade.Machine.LeaseTimeToLive(request.ID, request.Keys, LeaseKeeper.NowMs()), r => r.TtlSeconds >= 0, request.ID, cancellationToken);
+
+    private Task<LeaseKeepAliveResponse> LeaderRenewAsync(long id, CancellationToken cancellationToken) =>
+        OnLeaderAsync(() => facade.Machine.RenewLease(id, LeaseKeeper.NowMs()), r => r.TtlSeconds > 0, id, cancellationToken);
+
+    /// <summary>One keep-alive through a short stream of its own to the leader (clients renew every TTL/3 seconds, so
+    /// a stream per renewal costs little and never outlives a leader change).</summary>
+    private static async Task<Pb.LeaseKeepAliveResponse> RenewOnceAsync(GrpcChannel leader, Pb.LeaseKeepAliveRequest request, CancellationToken cancellationToken)
+    {
+        using var call = leader.DuplexStreaming(LeaseMethods.LeaseKeepAlive, ForwardOptions(cancellationToken));
+        await call.RequestStream.WriteAsync(request).ConfigureAwait(false);
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : throw NoLeader;
+    }
+
+    /// <summary>The leader's channel when another member leads and its peer URL is known; null otherwise.</summary>
+    private GrpcChannel? LeaderChannel()
+    {
+        var leaderId = facade.Host.Status.LeaderId;
+        if (leaderId == 0 || leaderId == facade.MemberId || peerUrlOf?.Invoke(leaderId) is not { } url)
+        {
+            return null;
+        }
+        return leaderChannels.GetOrAdd(url, u => new GrpcChannel(u));
+    }
+
+    /// <summary>A forward the leader could not answer (it stepped down, or is unreachable) is "no leader" to the client,
+    /// which then retries; etcd's own errors (an auth failure, say) pass through unchanged.</summary>
+    private static async Task<T> ForwardAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException
+            || (e is RpcException rpc && rpc.StatusCode is RpcStatus.Unavailable or RpcStatus.DeadlineExceeded or RpcStatus.Cancelled))
+        {
+            throw NoLeader;
+        }
+    }
+
+    private static CallOptions ForwardOptions(CancellationToken cancellationToken) =>
+        new(Deadline: DateTime.UtcNow + ForwardTimeout, CancellationToken: cancellationToken);
 
     /// <summary>Runs <paramref name="answer"/> on the loop thread if this member leads. When the lease looks unknown,
     /// the grant may have been acknowledged on the fast path but not applied yet: wait for a linearizable read that

@@ -31,6 +31,10 @@ public sealed class NodeHost : IAsyncDisposable
     private Task? ticker;
     private ulong registrationNonce;
 
+    /// <summary>Ticks of this host's loop, and the tick at which its proposer last started or finished a write.</summary>
+    private long hostTicks;
+    private long lastWriteTick;
+
     /// <param name="appliedObserver">Told on the loop thread about every applied command and restored snapshot (the
     /// watch hub); null when nobody listens.</param>
     public NodeHost(
@@ -202,6 +206,7 @@ public sealed class NodeHost : IAsyncDisposable
                 }
                 break;
             case HostInput.Tick:
+                hostTicks++;
                 node.Tick();
                 proposer.Tick();
                 EnsureSession();
@@ -224,6 +229,16 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read)
     {
+        if (!read && SessionMayHaveExpired())
+        {
+            // The leader expires a session idle for SessionIdleTicks and then refuses its next write, whose caller
+            // would see "request timed out" although nothing failed: open a new session first instead.
+            RegisterSession();
+        }
+        if (!read)
+        {
+            lastWriteTick = hostTicks;
+        }
         if (!read && !proposer.HasSession)
         {
             EnsureSession();
@@ -247,6 +262,13 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>Reads use client id 0 and their own sequence; keep them apart from writes in the waiting table.</summary>
     private static ProposeId ReadKey(ProposeId id) => new(ulong.MaxValue, id.Sequence);
+
+    /// <summary>True when this host's session has had no write for half the leader's idle limit (the leader counts
+    /// its own ticks, so half leaves room) and none is in flight.</summary>
+    private bool SessionMayHaveExpired() =>
+        proposer.HasSession
+        && hostTicks - lastWriteTick >= options.Node.SessionIdleTicks / 2
+        && !waiting.Keys.Any(id => id.ClientId == proposer.ClientId);
 
     private void EnsureSession()
     {
@@ -303,6 +325,10 @@ public sealed class NodeHost : IAsyncDisposable
                 if (completion.Error == ProposeError.SessionExpired && completion.Id.ClientId == proposer.ClientId)
                 {
                     RegisterSession(); // the caller sees the error (its outcome is unknown); later writes get a new session
+                }
+                if (completion.Path != CompletionPath.Read)
+                {
+                    lastWriteTick = hostTicks;
                 }
                 var key = completion.Path == CompletionPath.Read ? ReadKey(completion.Id) : completion.Id;
                 if (waiting.Remove(key, out var caller))

@@ -36,7 +36,7 @@ public sealed partial class LockElectionEtcdctlTests
     public static void StopServers() => harness?.Dispose();
 
     [TestMethod]
-    public Task LockAndElect_PrintWhatEtcdPrints() => CompareWithEtcdAsync(RunScriptAsync, "lock: exit 0: held lk/L1\n");
+    public Task LockAndElect_PrintWhatEtcdPrints() => CompareWithEtcdAsync(endpoint => RunScriptAsync([endpoint]), LockedLine);
 
     /// <summary>The Lock and Election services called directly (etcdctl 3.4 does not use them): the same calls answer
     /// the same keys, revisions relations, status codes and messages from CurpStore as from etcd.</summary>
@@ -125,20 +125,27 @@ public sealed partial class LockElectionEtcdctlTests
         return endpoint;
     }
 
+    /// <summary>A line etcd's transcript of <see cref="RunScriptAsync"/> holds: the script did what it means to.</summary>
+    internal const string LockedLine = "lock: exit 0: held lk/L1\n";
+
     /// <summary>A lock around a command; a holder killed with SIGKILL whose 5 s session lease then expires, with a
     /// second locker waiting for it; a leader, an observer (<c>elect -l</c>) and a second candidate that becomes leader
-    /// when the first resigns on SIGTERM.</summary>
-    private static async Task<string> RunScriptAsync(string endpoint)
+    /// when the first resigns on SIGTERM. Contenders take turns over <paramref name="endpoints"/> (members of one
+    /// cluster), so that on a cluster they meet through replication.</summary>
+    internal static async Task<string> RunScriptAsync(IReadOnlyList<string> endpoints)
     {
+        var turn = 0;
+        string Next() => endpoints[turn++ % endpoints.Count];
+        var endpoint = endpoints[0];
         var transcript = new StringBuilder();
-        var (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["lock", "lk", "--", "sh", "-c", "echo held $ETCD_LOCK_KEY"]);
+        var (exitCode, output) = await Etcdctl.RunAsync(Next(), ["lock", "lk", "--", "sh", "-c", "echo held $ETCD_LOCK_KEY"]);
         transcript.Append($"lock: exit {exitCode}: {output}");
 
-        using (var holder = EtcdctlWatch.StartCommand(endpoint, ["lock", "--ttl=5", "contended"]))
+        using (var holder = EtcdctlWatch.StartCommand(Next(), ["lock", "--ttl=5", "contended"]))
         {
             await WaitForLinesAsync(holder, 1);
             transcript.Append($"holder: {holder.Output}");
-            using var waiter = EtcdctlWatch.StartCommand(endpoint, ["lock", "contended", "--", "echo", "waiter got it"]);
+            using var waiter = EtcdctlWatch.StartCommand(Next(), ["lock", "contended", "--", "echo", "waiter got it"]);
             await WaitForKeysAsync(endpoint, "contended/", 2);
             transcript.Append($"waiter while held: [{waiter.Output}]\n");
             holder.Dispose(); // SIGKILL: the holder's lease is left to expire
@@ -146,13 +153,13 @@ public sealed partial class LockElectionEtcdctlTests
             transcript.Append($"waiter: exit {waiterExit}: {waiter.Output}");
         }
 
-        using (var first = EtcdctlWatch.StartCommand(endpoint, ["elect", "el", "v1"]))
-        using (var observer = EtcdctlWatch.StartCommand(endpoint, ["elect", "-l", "el"]))
+        using (var first = EtcdctlWatch.StartCommand(Next(), ["elect", "el", "v1"]))
+        using (var observer = EtcdctlWatch.StartCommand(Next(), ["elect", "-l", "el"]))
         {
             await WaitForLinesAsync(first, 2);
             transcript.Append($"first: {first.Output}");
             await WaitForLinesAsync(observer, 2);
-            using var second = EtcdctlWatch.StartCommand(endpoint, ["elect", "el", "v2"]);
+            using var second = EtcdctlWatch.StartCommand(Next(), ["elect", "el", "v2"]);
             await WaitForKeysAsync(endpoint, "el/", 2);
             transcript.Append($"second while first leads: [{second.Output}]\n");
             await first.TerminateAsync(WaitTimeout);

@@ -43,6 +43,13 @@ internal static class Etcdctl
     /// input. Returns the exit code and stdout followed by stderr.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string endpoint, IReadOnlyList<string> args, string? stdin = null)
     {
+        var (exitCode, stdout, stderr) = await RunToEndAsync(endpoint, args, stdin);
+        return (exitCode, stdout + stderr);
+    }
+
+    /// <summary>As <see cref="RunAsync"/>, with standard output and standard error apart.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(string endpoint, IReadOnlyList<string> args, string? stdin = null)
+    {
         using var process = Start(Command(endpoint, args, stdin is not null));
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -61,7 +68,7 @@ internal static class Etcdctl
             Kill(process);
             Assert.Fail($"etcdctl {string.Join(' ', args)} did not finish within {RunTimeout}");
         }
-        return (process.ExitCode, (await stdout) + (await stderr));
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Ends a process this test started, if it still runs.</summary>

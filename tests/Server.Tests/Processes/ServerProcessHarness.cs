@@ -35,11 +35,15 @@ internal sealed class ServerProcessHarness : IDisposable
 
     /// <summary>Starts Debian's real etcd (installed by .ci/run) with <paramref name="flags"/>; its data dir is
     /// under <see cref="Root"/>.</summary>
-    public Process StartEtcd(string name, params string[] flags)
+    public Process StartEtcd(string name, params string[] flags) => StartEtcdMember(name, name, flags);
+
+    /// <summary>Starts Debian's real etcd as member <paramref name="memberName"/>, logging to <paramref name="logName"/>
+    /// (member names repeat across clusters started by one harness; log names do not).</summary>
+    public Process StartEtcdMember(string logName, string memberName, IEnumerable<string> flags)
     {
         var etcd = new[] { "/usr/bin/etcd", "/usr/local/bin/etcd" }.FirstOrDefault(File.Exists)
             ?? throw new AssertFailedException("etcd is not installed: apt-get install -y etcd-server (.ci/run does)");
-        return StartProgram(name, etcd, ["--name", name, "--data-dir", Path.Combine(Root, name + ".etcd"), .. flags]);
+        return StartProgram(logName, etcd, ["--name", memberName, "--data-dir", Path.Combine(Root, logName + ".etcd"), .. flags]);
     }
 
     private Process StartProgram(string name, string program, IEnumerable<string> arguments)
