@@ -139,7 +139,7 @@ public sealed class ServerProcess : IAsyncDisposable
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
         clientServer = new GrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes });
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
-        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes };
+        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes };
         new KvService(facade).Register(clientServer);
         new AuthService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);

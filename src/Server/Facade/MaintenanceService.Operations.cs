@@ -14,7 +14,7 @@ using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 namespace CurpStore.Server.Facade;
 
 /// <summary>The Maintenance RPCs that act on the store or the core: Hash, HashKV, Snapshot, Defragment, MoveLeader,
-/// and Alarm (with no alarms yet).
+/// and Alarm.
 /// As in etcd each needs an admin requester when auth is on.</summary>
 public sealed partial class MaintenanceService
 {
@@ -149,19 +149,13 @@ public sealed partial class MaintenanceService
     private Task<(EtcdSnapshot Image, long Revision)> CaptureAsync(ServerCallContext context) =>
         facade.Host.InvokeAsync(_ => (facade.Machine.CaptureImage(), facade.Machine.Revision), context.CancellationToken);
 
-    /// <summary>etcd's Alarm, without alarms: CurpStore enforces no space quota and detects no corruption yet, so no
-    /// alarm is ever active. GET answers the empty list and DEACTIVATE has nothing to clear (both as etcd answers with
-    /// no alarm raised, so <c>etcdctl alarm list</c> and <c>alarm disarm</c> work); ACTIVATE is refused rather than
-    /// accepted without effect.</summary>
+    /// <summary>etcd's Alarm: GET, ACTIVATE and DEACTIVATE all go through the log (as etcd sends them through raft),
+    /// so a listing reflects every alarm applied before it and a change reaches every member.</summary>
     private async Task<Pb.AlarmResponse> AlarmAsync(Pb.AlarmRequest request, ServerCallContext context)
     {
         await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
-        if (request.Action == Pb.AlarmRequest.Types.AlarmAction.Activate)
-        {
-            throw new RpcException(RpcStatus.Unimplemented, "curpstore: raising alarms is not supported yet");
-        }
-        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
-        return new Pb.AlarmResponse { Header = facade.Header(revision) };
+        var response = await facade.ProposeAlarmAsync(EtcdProtoMapping.ToStore(request), context.CancellationToken).ConfigureAwait(false);
+        return EtcdProtoMapping.ToProto(response, facade.HeaderIds);
     }
 
     /// <summary>etcd's MoveLeader: only the leader accepts; the target must be a voting member; returns once the target
