@@ -59,6 +59,10 @@ public sealed record ServerOptions
         _ => QuotaBackendBytes,
     };
 
+    /// <summary>etcd's --experimental-corrupt-check-time: how often the leader compares every member's HashKV and
+    /// raises CORRUPT for one that differs (<see cref="TimeSpan.Zero"/>, the default: never).</summary>
+    public TimeSpan CorruptCheckInterval { get; init; }
+
     /// <summary>etcd's DefaultQuotaBytes (2 GiB).</summary>
     public const long DefaultQuotaBackendBytes = 2L * 1024 * 1024 * 1024;
 

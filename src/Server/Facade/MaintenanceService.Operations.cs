@@ -1,13 +1,10 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
-using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Store;
 using CurpStore.Wal;
 using CurpStore.Wire.Etcd;
 using Google.Protobuf;
-using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
@@ -50,56 +47,11 @@ public sealed partial class MaintenanceService
         server.AddUnaryMethod(MaintenanceMethods.Alarm, AlarmAsync);
     }
 
-    /// <summary>etcd's HashKV: a CRC-32C (Castagnoli) over the bucket name "key" and every stored record up to the
-    /// revision, each as etcd stores it in bbolt (key: big-endian main revision, '_', big-endian sub revision, 't' for
-    /// a tombstone; value: the mvccpb.KeyValue, only the key for a tombstone), so members with the same history agree,
-    /// and agree with etcd itself (checked against etcd 3.4).</summary>
+    /// <summary>etcd's HashKV (see <see cref="KvHash"/>).</summary>
     private async Task<Pb.HashKVResponse> HashKvAsync(Pb.HashKVRequest request, ServerCallContext context)
     {
         await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
-        var (hash, hashRevision, compactRevision, revision) = await facade.Host.InvokeAsync(_ =>
-        {
-            var (hashRevision, error) = facade.Machine.HashRevisionFor(request.Revision);
-            EtcdFacadeContext.ThrowIfInvalid(error);
-            var compactRevision = facade.Machine.CompactedRevision;
-            var keep = compactRevision > 0 ? KeptAt(hashRevision) : [];
-            var state = Crc32C.Append(~0u, "key"u8);
-            foreach (var record in facade.Machine.RecordsUpTo(hashRevision))
-            {
-                // etcd's hashByRev skips a record at or below the compacted revision unless compacting at the hashed
-                // revision would keep it (and keeps all of them when that would keep nothing).
-                if (record.Revision.Main > compactRevision || keep.Count == 0 || keep.Contains(record.Revision))
-                {
-                    state = AppendRecord(state, record);
-                }
-            }
-            return (~state, hashRevision, compactRevision, facade.Machine.Revision);
-        }, context.CancellationToken).ConfigureAwait(false);
-        return new Pb.HashKVResponse { Header = facade.Header(revision), Hash = hash, HashRevision = hashRevision, CompactRevision = compactRevision };
-    }
-
-    /// <summary>etcd's <c>kvindex.Keep(revision)</c>: per key its latest revision up to <paramref name="revision"/>,
-    /// unless that is a tombstone.</summary>
-    private HashSet<Revision> KeptAt(long revision)
-    {
-        var latest = new Dictionary<byte[], KvRecord>(ByteKeyComparer.Instance);
-        foreach (var record in facade.Machine.RecordsUpTo(revision))
-        {
-            latest[record.Kv.Key] = record;
-        }
-        return [.. latest.Values.Where(r => !r.IsTombstone).Select(r => r.Revision)];
-    }
-
-    private static uint AppendRecord(uint state, KvRecord record)
-    {
-        Span<byte> key = stackalloc byte[18];
-        BinaryPrimitives.WriteInt64BigEndian(key, record.Revision.Main);
-        key[8] = (byte)'_';
-        BinaryPrimitives.WriteInt64BigEndian(key[9..], record.Revision.Sub);
-        key[17] = (byte)'t';
-        state = Crc32C.Append(state, record.IsTombstone ? key : key[..17]);
-        var value = record.IsTombstone ? new Mvcc.KeyValue { Key = ByteString.CopyFrom(record.Kv.Key) } : EtcdProtoMapping.ToProto(record.Kv);
-        return Crc32C.Append(state, value.ToByteArray());
+        return await KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>etcd's Hash covers its whole bbolt file, which CurpStore does not have: this is a CRC-32C of the
