@@ -47,6 +47,8 @@ public sealed class ServerProcess : IAsyncDisposable
     private ClientProposerStreams? clientStreams;
     private NodeHost? host;
     private LeaseKeeper? leaseKeeper;
+    private CorruptionChecker? corruptionChecker;
+    private EtcdStateMachine? machine;
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
 
@@ -65,6 +67,10 @@ public sealed class ServerProcess : IAsyncDisposable
     public ulong ClusterId { get; private set; }
 
     public NodeHost Host => host ?? throw new InvalidOperationException("not started");
+
+    /// <summary>The member's store. It belongs to the host's loop thread: touch it only inside
+    /// <see cref="NodeHost.InvokeAsync{T}"/>.</summary>
+    public EtcdStateMachine Machine => machine ?? throw new InvalidOperationException("not started");
 
     /// <summary>The Watch service (its counters are what tests and metrics read).</summary>
     public WatchService Watches { get; private set; } = null!;
@@ -91,7 +97,7 @@ public sealed class ServerProcess : IAsyncDisposable
         // The store's records live in FASTER under the data dir; a checkpoint is taken with every snapshot, so a restart
         // recovers the checkpoint and replays only the log after it.
         engine = FasterKvEngine.Open(Path.Combine(options.DataDir, "store"));
-        var machine = new EtcdStateMachine(engine, new EtcdStoreOptions
+        machine = new EtcdStateMachine(engine, new EtcdStoreOptions
         {
             MinLeaseTtlSeconds = EtcdStoreOptions.MinLeaseTtlSecondsFor(options.ElectionTimeoutMs),
             MaxTxnOps = options.MaxTxnOps,
@@ -139,7 +145,9 @@ public sealed class ServerProcess : IAsyncDisposable
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
         clientServer = new GrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes });
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
-        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes };
+        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes };
+        // As etcd serves /members/hashkv on the peer URL: the leader's corruption check asks the others there.
+        peerServer.AddUnaryMethod(Rpc.Etcd.MaintenanceMethods.HashKV, (request, context) => KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken));
         new KvService(facade).Register(clientServer);
         new AuthService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
@@ -156,6 +164,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
         host.Start();
         leaseKeeper.Start();
+        if (options.CorruptCheckInterval > TimeSpan.Zero)
+        {
+            corruptionChecker = new CorruptionChecker(facade, members, options.CorruptCheckInterval, log);
+            corruptionChecker.Start();
+        }
         await peerServer.ListenAsync(options.ListenPeerUrls, cancellationToken).ConfigureAwait(false);
         await clientServer.ListenAsync(options.ListenClientUrls, cancellationToken).ConfigureAwait(false);
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
@@ -181,6 +194,10 @@ public sealed class ServerProcess : IAsyncDisposable
         if (leaseKeeper is not null)
         {
             await leaseKeeper.DisposeAsync().ConfigureAwait(false);
+        }
+        if (corruptionChecker is not null)
+        {
+            await corruptionChecker.DisposeAsync().ConfigureAwait(false);
         }
         if (host is not null)
         {

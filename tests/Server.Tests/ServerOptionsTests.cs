@@ -73,6 +73,37 @@ public sealed class ServerOptionsTests
     }
 
     [TestMethod]
+    public void QuotaBackendBytes_ZeroIsEtcdsTwoGiB_NegativeIsNoQuota_AndComesFromFlagEnvironmentOrConfigFile()
+    {
+        Assert.AreEqual(2L * 1024 * 1024 * 1024, Parse().EffectiveQuotaBackendBytes);
+        Assert.AreEqual(2L * 1024 * 1024 * 1024, Parse("--quota-backend-bytes", "0").EffectiveQuotaBackendBytes);
+        Assert.AreEqual(long.MaxValue, Parse("--quota-backend-bytes=-1").EffectiveQuotaBackendBytes);
+        Assert.AreEqual(150_000L, Parse("--quota-backend-bytes", "150000").EffectiveQuotaBackendBytes);
+        Assert.AreEqual(8L << 30, ServerOptionsParser.Parse([], new Dictionary<string, string> { ["ETCD_QUOTA_BACKEND_BYTES"] = "8589934592" }).Options.QuotaBackendBytes);
+        var error = Assert.ThrowsExactly<ServerOptionsException>(() => Parse("--quota-backend-bytes", "2GB"));
+        Assert.AreEqual("invalid value \"2GB\" for flag -quota-backend-bytes: parse error", error.Message);
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "quota-backend-bytes: 4096\nexperimental-corrupt-check-time: 2m\n");
+            var parsed = ServerOptionsParser.Parse(["--config-file", path]).Options;
+            Assert.AreEqual((4096L, TimeSpan.FromMinutes(2)), (parsed.QuotaBackendBytes, parsed.CorruptCheckInterval));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void CorruptCheckTime_IsAGoDuration_DefaultNever()
+    {
+        Assert.AreEqual(TimeSpan.Zero, Parse().CorruptCheckInterval);
+        Assert.AreEqual(TimeSpan.FromSeconds(90), Parse("--experimental-corrupt-check-time", "1m30s").CorruptCheckInterval);
+        Assert.ThrowsExactly<ServerOptionsException>(() => Parse("--experimental-corrupt-check-time", "soon"));
+    }
+
+    [TestMethod]
     public void EnvironmentVariables_AreEtcds_AndAFlagMayNotShadowOne()
     {
         var env = new Dictionary<string, string> { ["ETCD_NAME"] = "fromenv", ["ETCD_INITIAL_CLUSTER"] = "fromenv=http://127.0.0.1:2380", ["PATH"] = "/bin" };

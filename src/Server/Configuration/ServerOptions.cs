@@ -46,6 +46,26 @@ public sealed record ServerOptions
     /// <summary>etcd's --max-txn-ops: operations allowed in one txn, in each of its branches (default 128).</summary>
     public int MaxTxnOps { get; init; } = 128;
 
+    /// <summary>etcd's --quota-backend-bytes: a write that would grow the store's size (<c>dbSize</c>) to this many
+    /// bytes raises NOSPACE. 0 means etcd's default of 2 GiB, a negative value no quota.</summary>
+    public long QuotaBackendBytes { get; init; }
+
+    /// <summary>The quota in force: <see cref="QuotaBackendBytes"/> with etcd's meaning of 0 (2 GiB) and of a negative
+    /// value (none: <see cref="long.MaxValue"/>).</summary>
+    public long EffectiveQuotaBackendBytes => QuotaBackendBytes switch
+    {
+        0 => DefaultQuotaBackendBytes,
+        < 0 => long.MaxValue,
+        _ => QuotaBackendBytes,
+    };
+
+    /// <summary>etcd's --experimental-corrupt-check-time: how often the leader compares every member's HashKV and
+    /// raises CORRUPT for one that differs (<see cref="TimeSpan.Zero"/>, the default: never).</summary>
+    public TimeSpan CorruptCheckInterval { get; init; }
+
+    /// <summary>etcd's DefaultQuotaBytes (2 GiB).</summary>
+    public const long DefaultQuotaBackendBytes = 2L * 1024 * 1024 * 1024;
+
     /// <summary>etcd's --auth-token (simple, or jwt with its options) and --auth-token-ttl.</summary>
     public AuthTokenOptions AuthToken { get; init; } = new();
 

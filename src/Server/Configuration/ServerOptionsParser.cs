@@ -33,6 +33,10 @@ public static class ServerOptionsParser
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
+          --experimental-corrupt-check-time DURATION
+                                              how often the leader compares the members' HashKV (default 0: never)
+          --quota-backend-bytes N             raise NOSPACE when the store would grow past N bytes (0: 2 GiB;
+                                              negative: no quota)
           --auth-token simple|jwt,OPTIONS     tokens Authenticate hands out (default simple); jwt takes
                                               sign-method=RS256|PS256|ES256|HS256|...,priv-key=FILE,pub-key=FILE,ttl=5m
           --auth-token-ttl SECONDS            a simple token unused this long is forgotten (default 300)
@@ -51,7 +55,7 @@ public static class ServerOptionsParser
     [
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
-        "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "config-file", "log-level", "version", "help",
+        "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "config-file", "log-level", "version", "help",
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
     ];
 
@@ -218,6 +222,8 @@ public static class ServerOptionsParser
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
+                "quota-backend-bytes" => options with { QuotaBackendBytes = Int64(flag, value) },
+                "experimental-corrupt-check-time" => options with { CorruptCheckInterval = GoDuration(flag, value) },
                 "config-file" => options with { ConfigFile = value },
                 "auth-token" => options with { AuthToken = AuthToken(value) with { SimpleTokenTtlSeconds = options.AuthToken.SimpleTokenTtlSeconds } },
                 "auth-token-ttl" => options with { AuthToken = options.AuthToken with { SimpleTokenTtlSeconds = PositiveInt(flag, value) } },
@@ -289,6 +295,11 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
             ? parsed
             : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: expected a positive number");
+
+    private static long Int64(string flag, string value) =>
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: parse error");
 
     /// <summary>As etcd: 0 keeps the default, anything shorter than the minimum is raised to it.</summary>
     private static TimeSpan ProgressInterval(string flag, string value)

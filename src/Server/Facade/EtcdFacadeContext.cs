@@ -28,6 +28,9 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     /// <summary>etcd's --max-request-bytes: writes whose request is larger are refused.</summary>
     public int MaxRequestBytes { get; init; } = 1_572_864;
 
+    /// <summary>etcd's --quota-backend-bytes as bytes (<see cref="long.MaxValue"/>: no quota).</summary>
+    public long QuotaBackendBytes { get; init; } = Configuration.ServerOptions.DefaultQuotaBackendBytes;
+
     /// <summary>Refuses a write request above <see cref="MaxRequestBytes"/> as etcd does (after the request's own checks,
     /// before it is proposed).</summary>
     public void ThrowIfTooLarge(Google.Protobuf.IMessage request)
@@ -62,12 +65,35 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     public async Task<EtcdResponse> ProposeAsync(EtcdRequest request, ServerCallContext context, CancellationToken cancellationToken, bool asRequester = true)
     {
         ArgumentNullException.ThrowIfNull(context);
+        await ThrowIfOverQuotaAsync(request, cancellationToken).ConfigureAwait(false);
         if (asRequester)
         {
             request = await AuthorizeAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), cancellationToken).ConfigureAwait(false);
         return Answer(completion);
+    }
+
+    /// <summary>Proposes a change of the alarms (or a listing, which etcd also sends through raft) as the member itself:
+    /// every member applies it, so every member refuses the same writes.</summary>
+    public async Task<AlarmResponse> ProposeAlarmAsync(AlarmRequest request, CancellationToken cancellationToken)
+    {
+        var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), cancellationToken).ConfigureAwait(false);
+        return (AlarmResponse)Answer(completion);
+    }
+
+    /// <summary>etcd's quotaKVServer / quotaLeaseServer check: a put, a txn with puts or a lease grant whose cost would
+    /// take the store's size to the quota raises NOSPACE for this member through the log and is refused. The store's
+    /// size is this member's applied one, so concurrent writes may overshoot by what is in flight, as in etcd.</summary>
+    private async Task ThrowIfOverQuotaAsync(EtcdRequest request, CancellationToken cancellationToken)
+    {
+        var cost = EtcdStateMachine.QuotaCost(request);
+        if (cost == 0 || Machine.DbSizeBytes + cost < QuotaBackendBytes)
+        {
+            return;
+        }
+        await ProposeAlarmAsync(new AlarmRequest { Action = AlarmAction.Activate, MemberId = MemberId, Alarm = AlarmType.NoSpace }, cancellationToken).ConfigureAwait(false);
+        throw ToRpc(EtcdError.NoSpace);
     }
 
     /// <summary>A linearizable read goes through the leader's ReadIndex; a serializable one is served by this member.

@@ -1,20 +1,17 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
-using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Store;
 using CurpStore.Wal;
 using CurpStore.Wire.Etcd;
 using Google.Protobuf;
-using Mvcc = CurpStore.Rpc.Etcd.MvccPb;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Facade;
 
 /// <summary>The Maintenance RPCs that act on the store or the core: Hash, HashKV, Snapshot, Defragment, MoveLeader,
-/// and Alarm (with no alarms yet).
+/// and Alarm.
 /// As in etcd each needs an admin requester when auth is on.</summary>
 public sealed partial class MaintenanceService
 {
@@ -50,56 +47,11 @@ public sealed partial class MaintenanceService
         server.AddUnaryMethod(MaintenanceMethods.Alarm, AlarmAsync);
     }
 
-    /// <summary>etcd's HashKV: a CRC-32C (Castagnoli) over the bucket name "key" and every stored record up to the
-    /// revision, each as etcd stores it in bbolt (key: big-endian main revision, '_', big-endian sub revision, 't' for
-    /// a tombstone; value: the mvccpb.KeyValue, only the key for a tombstone), so members with the same history agree,
-    /// and agree with etcd itself (checked against etcd 3.4).</summary>
+    /// <summary>etcd's HashKV (see <see cref="KvHash"/>).</summary>
     private async Task<Pb.HashKVResponse> HashKvAsync(Pb.HashKVRequest request, ServerCallContext context)
     {
         await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
-        var (hash, hashRevision, compactRevision, revision) = await facade.Host.InvokeAsync(_ =>
-        {
-            var (hashRevision, error) = facade.Machine.HashRevisionFor(request.Revision);
-            EtcdFacadeContext.ThrowIfInvalid(error);
-            var compactRevision = facade.Machine.CompactedRevision;
-            var keep = compactRevision > 0 ? KeptAt(hashRevision) : [];
-            var state = Crc32C.Append(~0u, "key"u8);
-            foreach (var record in facade.Machine.RecordsUpTo(hashRevision))
-            {
-                // etcd's hashByRev skips a record at or below the compacted revision unless compacting at the hashed
-                // revision would keep it (and keeps all of them when that would keep nothing).
-                if (record.Revision.Main > compactRevision || keep.Count == 0 || keep.Contains(record.Revision))
-                {
-                    state = AppendRecord(state, record);
-                }
-            }
-            return (~state, hashRevision, compactRevision, facade.Machine.Revision);
-        }, context.CancellationToken).ConfigureAwait(false);
-        return new Pb.HashKVResponse { Header = facade.Header(revision), Hash = hash, HashRevision = hashRevision, CompactRevision = compactRevision };
-    }
-
-    /// <summary>etcd's <c>kvindex.Keep(revision)</c>: per key its latest revision up to <paramref name="revision"/>,
-    /// unless that is a tombstone.</summary>
-    private HashSet<Revision> KeptAt(long revision)
-    {
-        var latest = new Dictionary<byte[], KvRecord>(ByteKeyComparer.Instance);
-        foreach (var record in facade.Machine.RecordsUpTo(revision))
-        {
-            latest[record.Kv.Key] = record;
-        }
-        return [.. latest.Values.Where(r => !r.IsTombstone).Select(r => r.Revision)];
-    }
-
-    private static uint AppendRecord(uint state, KvRecord record)
-    {
-        Span<byte> key = stackalloc byte[18];
-        BinaryPrimitives.WriteInt64BigEndian(key, record.Revision.Main);
-        key[8] = (byte)'_';
-        BinaryPrimitives.WriteInt64BigEndian(key[9..], record.Revision.Sub);
-        key[17] = (byte)'t';
-        state = Crc32C.Append(state, record.IsTombstone ? key : key[..17]);
-        var value = record.IsTombstone ? new Mvcc.KeyValue { Key = ByteString.CopyFrom(record.Kv.Key) } : EtcdProtoMapping.ToProto(record.Kv);
-        return Crc32C.Append(state, value.ToByteArray());
+        return await KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>etcd's Hash covers its whole bbolt file, which CurpStore does not have: this is a CRC-32C of the
@@ -149,19 +101,13 @@ public sealed partial class MaintenanceService
     private Task<(EtcdSnapshot Image, long Revision)> CaptureAsync(ServerCallContext context) =>
         facade.Host.InvokeAsync(_ => (facade.Machine.CaptureImage(), facade.Machine.Revision), context.CancellationToken);
 
-    /// <summary>etcd's Alarm, without alarms: CurpStore enforces no space quota and detects no corruption yet, so no
-    /// alarm is ever active. GET answers the empty list and DEACTIVATE has nothing to clear (both as etcd answers with
-    /// no alarm raised, so <c>etcdctl alarm list</c> and <c>alarm disarm</c> work); ACTIVATE is refused rather than
-    /// accepted without effect.</summary>
+    /// <summary>etcd's Alarm: GET, ACTIVATE and DEACTIVATE all go through the log (as etcd sends them through raft),
+    /// so a listing reflects every alarm applied before it and a change reaches every member.</summary>
     private async Task<Pb.AlarmResponse> AlarmAsync(Pb.AlarmRequest request, ServerCallContext context)
     {
         await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
-        if (request.Action == Pb.AlarmRequest.Types.AlarmAction.Activate)
-        {
-            throw new RpcException(RpcStatus.Unimplemented, "curpstore: raising alarms is not supported yet");
-        }
-        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
-        return new Pb.AlarmResponse { Header = facade.Header(revision) };
+        var response = await facade.ProposeAlarmAsync(EtcdProtoMapping.ToStore(request), context.CancellationToken).ConfigureAwait(false);
+        return EtcdProtoMapping.ToProto(response, facade.HeaderIds);
     }
 
     /// <summary>etcd's MoveLeader: only the leader accepts; the target must be a voting member; returns once the target

@@ -33,20 +33,33 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOn
         {
             Header = facade.Header(revision),
             Version = EmulatedEtcdVersion,
-            DbSize = revision * 64,
+            DbSize = facade.Machine.DbSizeBytes,
             Leader = status.LeaderId,
             RaftIndex = status.CommitIndex,
             RaftTerm = status.Term,
             RaftAppliedIndex = status.AppliedIndex,
-            DbSizeInUse = revision * 64,
+            DbSizeInUse = facade.Machine.DbSizeInUseBytes,
             IsLearner = false,
         };
         if (status.LeaderId == 0)
         {
             response.Errors.Add("etcdserver: no leader");
         }
+        // As etcd's Status: every active alarm as its AlarmMember text (etcdctl shows them under ERRORS).
+        foreach (var alarm in facade.Machine.Alarms.All)
+        {
+            response.Errors.Add($"memberID:{alarm.MemberId} alarm:{AlarmName(alarm.Alarm)} ");
+        }
         return response;
     }
+
+    /// <summary>etcd's enum names (protobuf's C# names are Nospace and Corrupt).</summary>
+    private static string AlarmName(Store.AlarmType alarm) => alarm switch
+    {
+        Store.AlarmType.NoSpace => "NOSPACE",
+        Store.AlarmType.Corrupt => "CORRUPT",
+        _ => "NONE",
+    };
 
     private async Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context)
     {

@@ -35,6 +35,8 @@ public enum EtcdErrorKind
     InvalidAuthToken,
     InvalidAuthManagement,
     AuthOldRevision,
+    NoSpace,
+    Corrupt,
 }
 
 /// <summary>
@@ -77,6 +79,13 @@ public sealed record EtcdError : ICommandResult
     public static readonly EtcdError InvalidAuthToken = new(EtcdErrorKind.InvalidAuthToken, GrpcStatusCode.Unauthenticated, "etcdserver: invalid auth token");
     public static readonly EtcdError InvalidAuthManagement = new(EtcdErrorKind.InvalidAuthManagement, GrpcStatusCode.InvalidArgument, "etcdserver: invalid auth management");
     public static readonly EtcdError AuthOldRevision = new(EtcdErrorKind.AuthOldRevision, GrpcStatusCode.InvalidArgument, "etcdserver: revision of auth store is old");
+
+    /// <summary>Refused while the NOSPACE alarm is active (etcd's capped applier) or when a write would exceed the
+    /// backend quota.</summary>
+    public static readonly EtcdError NoSpace = new(EtcdErrorKind.NoSpace, GrpcStatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
+
+    /// <summary>Refused while the CORRUPT alarm is active (etcd's corrupt applier).</summary>
+    public static readonly EtcdError Corrupt = new(EtcdErrorKind.Corrupt, GrpcStatusCode.DataLoss, "etcdserver: corrupt cluster");
 
     private EtcdError(EtcdErrorKind kind, GrpcStatusCode code, string message)
     {

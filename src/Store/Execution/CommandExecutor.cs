@@ -12,6 +12,15 @@ internal static class CommandExecutor
 {
     public static Execution Execute(IMvccState state, EtcdRequest request, ulong index, EtcdStoreOptions options)
     {
+        // An active alarm refuses before anything else, as etcd swaps its whole applier while one is raised.
+        if (AlarmExecutor.Refusal(state.Alarms, request) is { } alarmed)
+        {
+            return new Execution(alarmed, []);
+        }
+        if (request is AlarmRequest alarm)
+        {
+            return new Execution(AlarmExecutor.Execute(state, alarm), []);
+        }
         // The request's own checks run first only to keep etcd's order of errors; with auth off nothing is refused here.
         if (state.Auth.Enabled && (Validate(request, options) ?? AuthChecker.Check(state, request)) is { } refused)
         {

@@ -15,6 +15,9 @@ internal sealed class AppliedState : IMvccState
     private readonly Dictionary<Revision, KvRecord> pendingRecords = [];
     private KvWriteBatch batch = new();
     private AuthState auth = AuthState.Initial;
+    private AlarmSet alarms = AlarmSet.Empty;
+    private long sizeInUseBytes;
+    private long sizeBytes;
 
     public AppliedState(IKvEngine engine)
     {
@@ -62,6 +65,7 @@ internal sealed class AppliedState : IMvccState
     {
         pendingRecords[record.Revision] = record;
         batch.Puts.Add(record);
+        AddSize(RecordSize.Of(record));
     }
 
     public void AttachKey(long leaseId, byte[] key)
@@ -104,6 +108,28 @@ internal sealed class AppliedState : IMvccState
         Volatile.Write(ref auth, next);
     }
 
+    /// <summary>Published with a volatile write: the serving member reads it from other threads (an immutable value).</summary>
+    public AlarmSet Alarms => Volatile.Read(ref alarms);
+
+    public void SetAlarms(AlarmSet next)
+    {
+        AlarmSet.WriteChanges(alarms, next, batch);
+        Volatile.Write(ref alarms, next);
+    }
+
+    /// <summary>The bytes the stored records take as etcd keeps them in its "key" bucket (see
+    /// <see cref="RecordSize"/>): every version since the last compaction, tombstones included. Updated as commands
+    /// are applied and published with a volatile write, for the serving member's quota check.</summary>
+    public long SizeInUseBytes => Volatile.Read(ref sizeInUseBytes);
+
+    /// <summary>etcd's dbSize next to <see cref="SizeInUseBytes"/> (its dbSizeInUse): like a database file, it grows
+    /// with the records and does not shrink when compaction frees space, only when <see cref="Defragment"/> (or a
+    /// restart) gives the free space back. A member's own figure: defragment is not replicated.</summary>
+    public long SizeBytes => Volatile.Read(ref sizeBytes);
+
+    /// <summary>Gives the space compaction freed back: the size drops to what is in use.</summary>
+    public void Defragment() => Volatile.Write(ref sizeBytes, SizeInUseBytes);
+
     public void Compact(long revision)
     {
         CompactedRevision = revision;
@@ -118,6 +144,7 @@ internal sealed class AppliedState : IMvccState
             if (!keep.Contains(record.Revision))
             {
                 batch.Deletes.Add(record.Revision);
+                AddSize(-RecordSize.Of(record));
             }
         }
         batch.Meta[StoreMeta.CompactedRevision] = StoreMeta.EncodeInt64(revision);
@@ -148,6 +175,8 @@ internal sealed class AppliedState : IMvccState
         Revision = StoreMeta.DecodeInt64(engine.GetMeta(StoreMeta.Revision)) ?? 1;
         CompactedRevision = StoreMeta.DecodeInt64(engine.GetMeta(StoreMeta.CompactedRevision)) ?? -1;
         Volatile.Write(ref auth, AuthMeta.Load(engine));
+        Volatile.Write(ref alarms, AlarmSet.Load(engine));
+        var size = 0L;
         foreach (var (_, value) in engine.ScanMeta(StoreMeta.LeasePrefix))
         {
             var lease = StoreMeta.DecodeLease(value);
@@ -159,6 +188,7 @@ internal sealed class AppliedState : IMvccState
         foreach (var record in engine.ScanRecords(Store.Revision.Zero))
         {
             RestoreIntoIndex(record);
+            size += RecordSize.Of(record);
             if (!record.IsTombstone && record.Kv.Lease != 0)
             {
                 leaseOfLatest[record.Kv.Key] = record.Kv.Lease;
@@ -169,6 +199,8 @@ internal sealed class AppliedState : IMvccState
             }
             Revision = Math.Max(Revision, record.Revision.Main);
         }
+        Volatile.Write(ref sizeInUseBytes, size);
+        Volatile.Write(ref sizeBytes, size);
         foreach (var (key, lease) in leaseOfLatest)
         {
             if (leases.ContainsKey(lease))
@@ -176,6 +208,12 @@ internal sealed class AppliedState : IMvccState
                 AttachKey(lease, key);
             }
         }
+    }
+
+    private void AddSize(long bytes)
+    {
+        Volatile.Write(ref sizeInUseBytes, sizeInUseBytes + bytes);
+        Volatile.Write(ref sizeBytes, Math.Max(sizeBytes, sizeInUseBytes));
     }
 
     /// <summary>etcd's restoreIntoIndex, including the fix for a tombstone that is a key's oldest surviving record

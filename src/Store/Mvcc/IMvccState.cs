@@ -49,6 +49,12 @@ internal interface IMvccState
     /// <summary>Replaces the auth store with <paramref name="next"/>, a changed copy of <see cref="Auth"/>.</summary>
     void SetAuth(AuthState next);
 
+    /// <summary>The active alarms (etcd's alarm store).</summary>
+    AlarmSet Alarms { get; }
+
+    /// <summary>Replaces the alarms with <paramref name="next"/>, a changed copy of <see cref="Alarms"/>.</summary>
+    void SetAlarms(AlarmSet next);
+
     /// <summary>Compacts at <paramref name="revision"/> (validated by the caller).</summary>
     void Compact(long revision);
 

@@ -17,6 +17,7 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
     private readonly Dictionary<long, (LeaseInfo? Lease, ulong WrittenAt)> leases = [];
     private (long Revision, ulong WrittenAt)? compaction;
     private (AuthState State, ulong WrittenAt)? auth;
+    private (AlarmSet Alarms, ulong WrittenAt)? alarms;
     private long? revision;
 
     /// <summary>The log index of the command being speculated; stamps every overlay entry it writes.</summary>
@@ -90,6 +91,10 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
 
     public void SetAuth(AuthState next) => auth = (next, CurrentIndex);
 
+    public AlarmSet Alarms => alarms?.Alarms ?? applied.Alarms;
+
+    public void SetAlarms(AlarmSet next) => alarms = (next, CurrentIndex);
+
     /// <summary>Only the compacted revision matters to later reads; old versions are dropped when it is applied.</summary>
     public void Compact(long at) => compaction = (at, CurrentIndex);
 
@@ -128,6 +133,10 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
         {
             auth = null;
         }
+        if (alarms is { } raised && raised.WrittenAt <= appliedIndex)
+        {
+            alarms = null;
+        }
     }
 
     public void Clear()
@@ -138,6 +147,7 @@ internal sealed class SpeculativeState(AppliedState applied) : IMvccState
         leases.Clear();
         compaction = null;
         auth = null;
+        alarms = null;
         revision = null;
     }
 

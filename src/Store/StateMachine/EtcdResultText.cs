@@ -74,6 +74,9 @@ public static class EtcdResultText
                 }
                 text.Append(']');
                 break;
+            case AlarmResponse alarm:
+                Header(text, "alarm", alarm).Append(" [").AppendJoin(", ", alarm.Alarms.Select(a => $"{a.MemberId:x}:{a.Alarm}")).Append(']');
+                break;
             case EtcdResponse other:
                 Header(text, other.GetType().Name, other);
                 break;

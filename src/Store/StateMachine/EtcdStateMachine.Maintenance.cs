@@ -32,5 +32,26 @@ public sealed partial class EtcdStateMachine
 
     /// <summary>etcd's Defragment: the engine checkpoints, which lets a log-structured engine drop what is no longer
     /// needed. Safe at any time: a restart recovers this checkpoint or a snapshot image and replays the log after it.</summary>
-    public void Defragment() => applied.Engine.Checkpoint();
+    public void Defragment()
+    {
+        applied.Engine.Checkpoint();
+        applied.Defragment();
+    }
+
+    /// <summary>The store's size as etcd's Status reports dbSize: the bytes of the stored records (see
+    /// <see cref="DbSizeInUseBytes"/>) at their highest since this member's last defragment or start, because, like
+    /// etcd's database file, space freed by compaction is given back only by a defragment. The backend quota is checked
+    /// against it. Safe to read from any thread.</summary>
+    public long DbSizeBytes => applied.SizeBytes;
+
+    /// <summary>etcd's dbSizeInUse: the bytes the stored records take as etcd would store them (revision key plus the
+    /// mvccpb.KeyValue; every version since the last compaction, tombstones included). Equal on every member at the same
+    /// applied index. Safe to read from any thread.</summary>
+    public long DbSizeInUseBytes => applied.SizeInUseBytes;
+
+    /// <summary>etcd's backend quota cost of a request (0 for requests the quota does not limit).</summary>
+    public static long QuotaCost(EtcdRequest request) => AlarmExecutor.QuotaCost(request);
+
+    /// <summary>The applied alarms. Safe to read from any thread: an immutable value, replaced on every change.</summary>
+    public AlarmSet Alarms => applied.Alarms;
 }

@@ -43,6 +43,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         LeaseGrant = 6,
         LeaseRevoke = 7,
         LeaseCheckpoint = 8,
+        Alarm = 9,
 
         /// <summary>Not a request: the requester's identity (<see cref="Store.RequestAuth"/>), followed by the request.</summary>
         Authorized = 20,
@@ -80,6 +81,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         LeaseKeepAlive = 10,
         LeaseTimeToLive = 11,
         LeaseLeases = 12,
+        Alarm = 13,
         AuthChange = 20,
         AuthStatus = 21,
         Authenticate = 22,
@@ -101,6 +103,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             Store.LeaseGrantRequest => RequestKind.LeaseGrant,
             Store.LeaseRevokeRequest => RequestKind.LeaseRevoke,
             Store.LeaseCheckpointRequest => RequestKind.LeaseCheckpoint,
+            Store.AlarmRequest => RequestKind.Alarm,
             _ => AuthKindOf(etcd.Request) ?? throw new ArgumentException($"no wire form for {etcd.Request.GetType().Name}", nameof(command)),
         };
         return Write(CommandTag, output =>
@@ -145,6 +148,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             RequestKind.LeaseGrant => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseGrantRequest.Parser)),
             RequestKind.LeaseRevoke => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseRevokeRequest.Parser)),
             RequestKind.LeaseCheckpoint => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseCheckpointRequest.Parser)),
+            RequestKind.Alarm => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.AlarmRequest.Parser)),
             >= RequestKind.AuthEnable and <= RequestKind.RoleRevokePermission => ReadAuthRequest(ref reader, kind),
             var unknown => throw reader.Malformed($"unknown request kind {(byte)unknown}"),
         };
@@ -200,6 +204,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
             ResultKind.LeaseCheckpoint => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseCheckpointResponse.Parser)),
             ResultKind.LeaseKeepAlive => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseKeepAliveResponse.Parser)),
             ResultKind.LeaseTimeToLive => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.LeaseTimeToLiveResponse.Parser)),
+            ResultKind.Alarm => EtcdProtoMapping.ToStore(reader.ReadMessage(Pb.AlarmResponse.Parser)),
             var auth and >= ResultKind.AuthChange and <= ResultKind.RoleGet => ReadAuthResult(ref reader, auth),
             var unknown => throw reader.Malformed($"unknown result kind {(byte)unknown}"),
         };
@@ -219,6 +224,7 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         Store.LeaseCheckpointResponse => ResultKind.LeaseCheckpoint,
         Store.LeaseKeepAliveResponse => ResultKind.LeaseKeepAlive,
         Store.LeaseTimeToLiveResponse => ResultKind.LeaseTimeToLive,
+        Store.AlarmResponse => ResultKind.Alarm,
         _ => throw new ArgumentException($"no wire form for {response.GetType().Name}", nameof(response)),
     };
 

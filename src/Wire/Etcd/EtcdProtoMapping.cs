@@ -94,6 +94,7 @@ public static partial class EtcdProtoMapping
         Store.LeaseGrantRequest grant => ToProto(grant),
         Store.LeaseRevokeRequest revoke => ToProto(revoke),
         Store.LeaseCheckpointRequest checkpoint => ToProto(checkpoint),
+        Store.AlarmRequest alarm => ToProto(alarm),
         null => throw new ArgumentNullException(nameof(request)),
         _ => AuthToProto(request) ?? throw new ArgumentException($"no etcd message for {request.GetType().Name}", nameof(request)),
     };
@@ -109,6 +110,7 @@ public static partial class EtcdProtoMapping
         Pb.LeaseGrantRequest grant => ToStore(grant),
         Pb.LeaseRevokeRequest revoke => ToStore(revoke),
         Pb.LeaseCheckpointRequest checkpoint => ToStore(checkpoint),
+        Pb.AlarmRequest alarm => ToStore(alarm),
         null => throw new ArgumentNullException(nameof(request)),
         _ => AuthToStore(request) ?? throw new ArgumentException($"the state machine executes no {request.Descriptor.FullName}", nameof(request)),
     };
@@ -127,6 +129,7 @@ public static partial class EtcdProtoMapping
         Store.LeaseKeepAliveResponse keepAlive => ToProto(keepAlive, ids),
         Store.LeaseTimeToLiveResponse timeToLive => ToProto(timeToLive, ids),
         Store.LeaseLeasesResponse leases => ToProto(leases, ids),
+        Store.AlarmResponse alarm => ToProto(alarm, ids),
         null => throw new ArgumentNullException(nameof(response)),
         _ => throw new ArgumentException($"no etcd message for {response.GetType().Name}", nameof(response)),
     };
@@ -145,6 +148,7 @@ public static partial class EtcdProtoMapping
         Pb.LeaseKeepAliveResponse keepAlive => ToStore(keepAlive),
         Pb.LeaseTimeToLiveResponse timeToLive => ToStore(timeToLive),
         Pb.LeaseLeasesResponse leases => ToStore(leases),
+        Pb.AlarmResponse alarm => ToStore(alarm),
         null => throw new ArgumentNullException(nameof(response)),
         _ => throw new ArgumentException($"the state machine answers no {response.Descriptor.FullName}", nameof(response)),
     };

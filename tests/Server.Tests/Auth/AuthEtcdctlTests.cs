@@ -103,44 +103,13 @@ public sealed partial class AuthEtcdctlTests
     public async Task TheScript_PrintsTheSameAgainstCurpStoreAndAgainstEtcd()
     {
         using var harness = new ServerProcessHarness();
-        var curpStore = Start(harness, "curpstore", etcd: false);
-        var etcd = Start(harness, "etcd", etcd: true);
-        foreach (var endpoint in new[] { curpStore, etcd })
-        {
-            using var channel = new GrpcChannel(new Uri(endpoint));
-            await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
-        }
+        var (curpStore, etcd) = await EtcdctlComparison.StartBothAsync(harness);
         var expected = await RunScriptAsync(etcd);
         var actual = await RunScriptAsync(curpStore);
-        var differences = Enumerable.Range(0, Script.Length)
-            .Where(i => expected[i] != actual[i])
-            .Select(i => $"etcdctl {string.Join(' ', Script[i].Args)}\n  etcd:      {Show(expected[i])}\n  CurpStore: {Show(actual[i])}")
-            .ToList();
-        Assert.AreEqual(0, differences.Count, $"{differences.Count} commands printed something else than against etcd:\n{string.Join('\n', differences)}\n{harness.Log("curpstore")}");
+        EtcdctlComparison.AssertSame([.. Script.Select(s => s.Args)], expected, actual, harness);
         // The script exercised both sides: refusals and successes.
         Assert.IsTrue(actual.Count(a => a.Contains("permission denied", StringComparison.Ordinal)) >= 10, string.Join('\n', actual));
         Assert.IsTrue(actual.Count(a => a.Contains("user name is empty", StringComparison.Ordinal)) >= 2, string.Join('\n', actual));
-    }
-
-    private static string Start(ServerProcessHarness harness, string name, bool etcd)
-    {
-        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
-        var endpoint = $"http://127.0.0.1:{clientPort}";
-        string[] flags =
-        [
-            "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-cluster", $"{(etcd ? name : "default")}=http://127.0.0.1:{peerPort}",
-        ];
-        if (etcd)
-        {
-            harness.StartEtcd(name, flags);
-        }
-        else
-        {
-            harness.Start(name, flags);
-        }
-        return endpoint;
     }
 
     /// <summary>Runs the script; returns each command's exit code and output, normalized.</summary>
@@ -174,7 +143,6 @@ public sealed partial class AuthEtcdctlTests
         return $"watch printed the value: {seen}: {watch.Output.TrimEnd()}";
     }
 
-    private static string Show(string text) => text.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
 
     [GeneratedRegex("\\b[0-9a-f]{16}\\b")]
     private static partial Regex LeaseId();

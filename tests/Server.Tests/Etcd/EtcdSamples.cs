@@ -215,7 +215,20 @@ internal static class EtcdSamples
     }
 
     public static IEnumerable<Sample> Requests() =>
-        [RangeA(), RangeB(), PutA(), PutB(), Delete(), Txn(), Compaction(), LeaseGrant(), LeaseRevoke(), LeaseCheckpoint(), .. AuthRequests()];
+        [RangeA(), RangeB(), PutA(), PutB(), Delete(), Txn(), Compaction(), LeaseGrant(), LeaseRevoke(), LeaseCheckpoint(), AlarmActivate(), .. AuthRequests()];
+
+    public static Sample AlarmActivate() => new(
+        "alarm activate",
+        new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Activate, MemberID = 0x8e9e05c52164694d, Alarm = Pb.AlarmType.Nospace },
+        new S.AlarmRequest { Action = S.AlarmAction.Activate, MemberId = 0x8e9e05c52164694d, Alarm = S.AlarmType.NoSpace });
+
+    public static Sample AlarmResponse()
+    {
+        var proto = new Pb.AlarmResponse { Header = Header(69) };
+        proto.Alarms.Add(new Pb.AlarmMember { MemberID = 7, Alarm = Pb.AlarmType.Nospace });
+        proto.Alarms.Add(new Pb.AlarmMember { MemberID = 9, Alarm = Pb.AlarmType.Corrupt });
+        return new("alarm response", proto, new S.AlarmResponse { Header = new(69), Alarms = [new(7, S.AlarmType.NoSpace), new(9, S.AlarmType.Corrupt)] });
+    }
 
     /// <summary>Every auth request that travels as its etcd message (all but Authenticate); passwords only as hashes.</summary>
     public static IEnumerable<Sample> AuthRequests() =>
@@ -385,6 +398,6 @@ internal static class EtcdSamples
     [
         RangeResponse(), PutResponse(), PutResponseWithoutPrevKv(), DeleteResponse(), TxnResponse(), CompactionResponse(),
         LeaseGrantResponse(), LeaseRevokeResponse(), LeaseCheckpointResponse(), LeaseKeepAliveResponse(), LeaseTimeToLiveResponse(),
-        LeaseLeasesResponse(),
+        LeaseLeasesResponse(), AlarmResponse(),
     ];
 }

@@ -86,7 +86,7 @@ public sealed class MaintenanceEtcdctlTests
     }
 
     [TestMethod]
-    public async Task AlarmListAndDisarm_ShowNoAlarm_AndActivateIsRefused()
+    public async Task AlarmListAndDisarm_ShowNothingWithoutAlarms_ThenListAndDisarmAnActivatedOne()
     {
         await using var cluster = await InProcessMembers.StartAsync(1);
         var endpoint = Endpoint(cluster, 0);
@@ -97,12 +97,20 @@ public sealed class MaintenanceEtcdctlTests
         Assert.AreEqual(0, exitCode, output);
         Assert.AreEqual("", output.Trim());
 
-        var activate = new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Activate, MemberID = cluster.Members[0].MemberId, Alarm = Pb.AlarmType.Nospace };
-        var refused = await Assert.ThrowsExactlyAsync<RpcException>(() => cluster.Channels[0].UnaryAsync(MaintenanceMethods.Alarm, activate, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10))));
-        Assert.AreEqual(GrpcStatusCode.Unimplemented, refused.StatusCode);
-        var list = await cluster.Channels[0].UnaryAsync(MaintenanceMethods.Alarm, new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Get }, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10)));
-        Assert.IsEmpty(list.Alarms);
-        Assert.AreEqual(cluster.Members[0].MemberId, list.Header.MemberId);
+        var member = cluster.Members[0].MemberId;
+        var activate = new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Activate, MemberID = member, Alarm = Pb.AlarmType.Nospace };
+        var activated = await cluster.Channels[0].UnaryAsync(MaintenanceMethods.Alarm, activate, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10)));
+        Assert.AreEqual(member, activated.Alarms.Single().MemberID);
+        Assert.AreEqual(member, activated.Header.MemberId);
+        (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["alarm", "list"]);
+        Assert.AreEqual((0, $"memberID:{member} alarm:NOSPACE"), (exitCode, output.Trim()));
+        (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["put", "k", "v"]);
+        Assert.AreEqual(1, exitCode, output);
+        StringAssert.Contains(output, "Error: etcdserver: mvcc: database space exceeded");
+        (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["alarm", "disarm"]);
+        Assert.AreEqual((0, $"memberID:{member} alarm:NOSPACE"), (exitCode, output.Trim()));
+        (exitCode, output) = await Etcdctl.RunAsync(endpoint, ["put", "k", "v"]);
+        Assert.AreEqual((0, "OK"), (exitCode, output.Trim()));
     }
 
     [TestMethod]
