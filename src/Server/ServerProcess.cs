@@ -7,6 +7,7 @@ using CurpStore.Server.Configuration;
 using CurpStore.Wire.Etcd;
 using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Metrics;
 using CurpStore.Server.Storage;
 using CurpStore.Server.Transport;
 using CurpStore.Server.Watch;
@@ -49,6 +50,8 @@ public sealed class ServerProcess : IAsyncDisposable
     private LeaseKeeper? leaseKeeper;
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
+    private MemberMetrics? metrics;
+    private PrometheusExporter? exporter;
 
     /// <param name="time">The clock of auth token lifetimes (tests move it); the system clock by default.</param>
     public ServerProcess(ServerOptions options, Action<string> log, TimeProvider? time = null)
@@ -87,7 +90,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
         Directory.CreateDirectory(options.DataDir);
         var codec = new WireCodec(new EtcdCommandCodec());
-        storage = WalMemberStorage.Open(options.DataDir, codec, log);
+        metrics = new MemberMetrics();
+        exporter = new PrometheusExporter(metrics.Meter);
+        storage = WalMemberStorage.Open(options.DataDir, codec, log, metrics.WalFsynced);
         // The store's records live in FASTER under the data dir; a checkpoint is taken with every snapshot, so a restart
         // recovers the checkpoint and replays only the log after it.
         engine = FasterKvEngine.Open(Path.Combine(options.DataDir, "store"));
@@ -131,7 +136,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver);
+            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver, metrics);
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
@@ -150,6 +155,7 @@ public sealed class ServerProcess : IAsyncDisposable
         new LockService(recipes).Register(clientServer);
         new ElectionService(recipes).Register(clientServer);
         clientStreams.Register(clientServer);
+        RegisterHttpResources(clientServer, exporter, host);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
         host.Start();
@@ -163,6 +169,19 @@ public sealed class ServerProcess : IAsyncDisposable
             // Alone: no need to wait an election timeout before serving.
             await host.InvokeAsync(node => { node.StartElection(); return true; }, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The member's metrics (what <c>GET /metrics</c> renders).</summary>
+    public MemberMetrics Metrics => metrics ?? throw new InvalidOperationException("not started");
+
+    /// <summary><c>GET /metrics</c> (Prometheus text format 0.0.4) and <c>GET /health</c> (etcd's answer: healthy
+    /// while the member knows a leader) on the client URL, as etcd serves them there.</summary>
+    private static void RegisterHttpResources(GrpcServer server, PrometheusExporter exporter, NodeHost host)
+    {
+        server.AddHttpGet("/metrics", _ => Task.FromResult(new HttpGetResponse(200, PrometheusExporter.ContentType, exporter.Render())));
+        server.AddHttpGet("/health", _ => Task.FromResult(host.Status.LeaderId != 0
+            ? new HttpGetResponse(200, "application/json", "{\"health\":\"true\",\"reason\":\"\"}")
+            : new HttpGetResponse(503, "application/json", "{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}")));
     }
 
     /// <summary>Stops accepting, lets the host finish its turn and flush, then closes the storage.</summary>
@@ -190,6 +209,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         storage?.Dispose();
         engine?.Dispose();
+        exporter?.Dispose();
+        metrics?.Dispose();
         log($"member {options.Name} stopped");
     }
 
