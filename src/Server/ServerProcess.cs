@@ -50,6 +50,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private LeaseKeeper? leaseKeeper;
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
+    private GrpcServer? metricsServer;
     private MemberMetrics? metrics;
     private PrometheusExporter? exporter;
 
@@ -162,6 +163,12 @@ public sealed class ServerProcess : IAsyncDisposable
         leaseKeeper.Start();
         await peerServer.ListenAsync(options.ListenPeerUrls, cancellationToken).ConfigureAwait(false);
         await clientServer.ListenAsync(options.ListenClientUrls, cancellationToken).ConfigureAwait(false);
+        if (!options.ListenMetricsUrls.IsEmpty)
+        {
+            metricsServer = new GrpcServer(new GrpcServerOptions { Http1Only = true });
+            RegisterHttpResources(metricsServer, exporter, host);
+            await metricsServer.ListenAsync(options.ListenMetricsUrls, cancellationToken).ConfigureAwait(false);
+        }
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
             + $"peers on {string.Join(',', peerServer.ListeningAddresses)}, data in {Path.GetFullPath(options.DataDir)}");
         if (members.Count == 1)
@@ -190,6 +197,10 @@ public sealed class ServerProcess : IAsyncDisposable
         if (clientServer is not null)
         {
             await clientServer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (metricsServer is not null)
+        {
+            await metricsServer.DisposeAsync().ConfigureAwait(false);
         }
         if (peerServer is not null)
         {

@@ -36,6 +36,49 @@ public sealed class MetricsProcessTests
     private static double Committed(IReadOnlyDictionary<string, PrometheusFamily> metrics, string path) =>
         metrics.Value("curpstore_proposals_committed_total", ("path", path));
 
+    /// <summary><c>--listen-metrics-urls</c> serves <c>/metrics</c> and <c>/health</c> over HTTP/1.1, on CurpStore as on
+    /// Debian's etcd; etcd's own exposition passes the strict parser, and every <c>etcd_*</c> family CurpStore serves
+    /// is one etcd serves, with the same HELP, TYPE and histogram buckets.</summary>
+    [TestMethod]
+    public async Task MetricsUrls_ServeHttp1_AndEveryEtcdNamedFamilyMatchesEtcds()
+    {
+        using var harness = new ServerProcessHarness();
+        var scraped = new List<IReadOnlyDictionary<string, PrometheusFamily>>();
+        foreach (var etcd in new[] { false, true })
+        {
+            var (clientPort, peerPort, metricsPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
+            var endpoint = $"http://127.0.0.1:{clientPort}";
+            string[] flags =
+            [
+                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint, "--listen-metrics-urls", $"http://127.0.0.1:{metricsPort}",
+                "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+                "--initial-cluster", $"m1=http://127.0.0.1:{peerPort}",
+            ];
+            _ = etcd ? harness.StartEtcd("m1", flags) : harness.Start("curpstore", ["--name", "m1", "--data-dir", Path.Combine(harness.Root, "curpstore"), .. flags]);
+            using (var channel = new GrpcChannel(new Uri(endpoint)))
+            {
+                await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
+                await ServerProcessHarness.PutAsync(channel, "k", "v", TimeSpan.FromSeconds(10)); // a WAL fsync at least
+            }
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) }; // HTTP/1.1, as Prometheus scrapes
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
+            Assert.AreEqual((HttpStatusCode.OK, new Version(1, 1)), (response.StatusCode, response.Version));
+            scraped.Add(PrometheusText.Parse(await response.Content.ReadAsStringAsync()));
+            StringAssert.StartsWith(await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/health")), "{\"health\":\"true\"");
+        }
+        var (curpStore, etcdFamilies) = (scraped[0], scraped[1]);
+        var etcdNamed = curpStore.Values.Where(f => f.Name.StartsWith("etcd_", StringComparison.Ordinal)).ToList();
+        Assert.AreEqual(8, etcdNamed.Count, string.Join(", ", etcdNamed.Select(f => f.Name)));
+        foreach (var family in etcdNamed)
+        {
+            Assert.IsTrue(etcdFamilies.TryGetValue(family.Name, out var expected), $"etcd has no {family.Name}");
+            Assert.AreEqual((expected.Help, expected.Type), (family.Help, family.Type), family.Name);
+            static string Bounds(PrometheusFamily f) => string.Join(' ', f.Samples.Where(s => s.Labels.ContainsKey("le")).Select(s => s.Labels["le"]));
+            Assert.AreEqual(Bounds(expected), Bounds(family), family.Name);
+        }
+        Assert.AreEqual(1, curpStore.Value("etcd_server_is_leader"));
+    }
+
     [TestMethod]
     public async Task EtcdctlPutsOnDistinctKeys_AtAFollowerBehindDelayedLinks_ItsMetricsShowTheFastPath()
     {
