@@ -137,7 +137,8 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver, metrics);
+            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver, metrics,
+            debugLog: options.LogLevel == LogLevel.Debug ? log : null);
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);

@@ -28,6 +28,7 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly Action<string> log;
     private readonly MemberMetrics? metrics;
+    private readonly Action<string>? debugLog;
     private CurpNode node = null!;
     private Proposer proposer = null!;
     private Task? loop;
@@ -38,11 +39,14 @@ public sealed class NodeHost : IAsyncDisposable
     /// watch hub); null when nobody listens.</param>
     /// <param name="metrics">Counts completions by path, failures, leader changes and what the core reports; null
     /// for none.</param>
+    /// <param name="debugLog">Gets one line per completed write (its id, path and latency); null for none (it runs on
+    /// the loop thread, so only at debug level).</param>
     public NodeHost(
         HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport,
-        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null, MemberMetrics? metrics = null)
+        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null, MemberMetrics? metrics = null, Action<string>? debugLog = null)
     {
         this.metrics = metrics;
+        this.debugLog = debugLog;
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         this.members = members;
         this.stateMachine = appliedObserver is null ? stateMachine : new ObservedStateMachine(stateMachine, appliedObserver);
@@ -260,7 +264,14 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void Complete(Waiting caller, Completion completion)
     {
-        metrics?.Completed(completion, caller.Read, Stopwatch.GetElapsedTime(caller.StartedTimestamp));
+        var elapsed = Stopwatch.GetElapsedTime(caller.StartedTimestamp);
+        metrics?.Completed(completion, caller.Read, elapsed);
+        if (debugLog is not null && !caller.Read)
+        {
+            debugLog(completion.Succeeded
+                ? $"write {completion.Id} committed on the {MemberMetrics.PathLabel(completion.Path)} path in {elapsed.TotalMilliseconds:F1} ms"
+                : $"write {completion.Id} failed: {completion.Error} after {elapsed.TotalMilliseconds:F1} ms");
+        }
         caller.Completion.TrySetResult(completion);
     }
 

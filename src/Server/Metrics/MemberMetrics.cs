@@ -106,15 +106,20 @@ public sealed class MemberMetrics : IDisposable
             Failed();
             return;
         }
-        var path = completion.Path switch
-        {
-            CompletionPath.Fast => 0,
-            CompletionPath.CommitNotice => 1,
-            _ => 2,
-        };
+        var path = PathIndex(completion.Path);
         Interlocked.Increment(ref committedByPath[path]);
         commitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("path", PathLabels[path]));
     }
+
+    /// <summary>The <c>path</c> label of a write's completion path: fast, commit_notice or slow.</summary>
+    public static string PathLabel(CompletionPath path) => PathLabels[PathIndex(path)];
+
+    private static int PathIndex(CompletionPath path) => path switch
+    {
+        CompletionPath.Fast => 0,
+        CompletionPath.CommitNotice => 1,
+        _ => 2,
+    };
 
     /// <summary>A write failed before it was started (a full inbox) or after (any error).</summary>
     public void Failed() => Interlocked.Increment(ref proposalsFailed);

@@ -91,7 +91,7 @@ public sealed class MetricsProcessTests
                 var proxy = new DelayProxy(peerPort, LinkDelay);
                 proxies.Add(proxy);
                 return proxy.Port;
-            });
+            }, "--log-level", "debug");
             var memberIds = new List<ulong>();
             ulong leader = 0;
             foreach (var endpoint in endpoints)
@@ -101,7 +101,8 @@ public sealed class MetricsProcessTests
                 memberIds.Add(status.Header.MemberId);
                 leader = status.Leader;
             }
-            var follower = endpoints[memberIds.FindIndex(id => id != leader)];
+            var followerIndex = memberIds.FindIndex(id => id != leader);
+            var follower = endpoints[followerIndex];
 
             var (healthStatus, healthType, health) = await GetAsync(follower, "/health");
             Assert.AreEqual((HttpStatusCode.OK, "application/json", "{\"health\":\"true\",\"reason\":\"\"}"), (healthStatus, healthType, health));
@@ -133,6 +134,15 @@ public sealed class MetricsProcessTests
             Assert.IsTrue(after.Value("etcd_disk_wal_fsync_duration_seconds_count") > before.Value("etcd_disk_wal_fsync_duration_seconds_count"));
             Assert.AreEqual(0, after.Value("etcd_server_proposals_failed_total"));
             Assert.AreEqual(1, after.Value("etcd_server_leader_changes_seen_total"), "one leader since the start");
+
+            // At debug level the member logs each write's path too: as many fast lines as the counter says (bounded
+            // wait: the harness reads the log as the process writes it).
+            int FastLines() => harness.Log($"m{followerIndex + 1}").Split('\n').Count(l => l.Contains("committed on the fast path", StringComparison.Ordinal));
+            for (var attempt = 0; attempt < 100 && FastLines() < Committed(after, "fast"); attempt++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.AreEqual(Committed(after, "fast"), FastLines(), harness.Log($"m{followerIndex + 1}"));
         }
         finally
         {
