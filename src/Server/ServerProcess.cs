@@ -7,6 +7,7 @@ using CurpStore.Server.Configuration;
 using CurpStore.Wire.Etcd;
 using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Metrics;
 using CurpStore.Server.Storage;
 using CurpStore.Server.Transport;
 using CurpStore.Server.Watch;
@@ -51,6 +52,9 @@ public sealed class ServerProcess : IAsyncDisposable
     private EtcdStateMachine? machine;
     private GrpcServer? peerServer;
     private GrpcServer? clientServer;
+    private GrpcServer? metricsServer;
+    private MemberMetrics? metrics;
+    private PrometheusExporter? exporter;
 
     /// <param name="time">The clock of auth token lifetimes (tests move it); the system clock by default.</param>
     public ServerProcess(ServerOptions options, Action<string> log, TimeProvider? time = null)
@@ -93,7 +97,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
         Directory.CreateDirectory(options.DataDir);
         var codec = new WireCodec(new EtcdCommandCodec());
-        storage = WalMemberStorage.Open(options.DataDir, codec, log);
+        metrics = new MemberMetrics();
+        exporter = new PrometheusExporter(metrics.Meter);
+        storage = WalMemberStorage.Open(options.DataDir, codec, log, metrics.WalFsynced);
         // The store's records live in FASTER under the data dir; a checkpoint is taken with every snapshot, so a restart
         // recovers the checkpoint and replays only the log after it.
         engine = FasterKvEngine.Open(Path.Combine(options.DataDir, "store"));
@@ -137,7 +143,8 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver);
+            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver, metrics,
+            debugLog: options.LogLevel == LogLevel.Debug ? log : null);
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
@@ -160,6 +167,7 @@ public sealed class ServerProcess : IAsyncDisposable
         new LockService(recipes).Register(clientServer);
         new ElectionService(recipes).Register(clientServer);
         clientStreams.Register(clientServer);
+        RegisterHttpResources(clientServer, exporter, host);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
         host.Start();
@@ -171,6 +179,12 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         await peerServer.ListenAsync(options.ListenPeerUrls, cancellationToken).ConfigureAwait(false);
         await clientServer.ListenAsync(options.ListenClientUrls, cancellationToken).ConfigureAwait(false);
+        if (!options.ListenMetricsUrls.IsEmpty)
+        {
+            metricsServer = new GrpcServer(new GrpcServerOptions { Http1Only = true });
+            RegisterHttpResources(metricsServer, exporter, host);
+            await metricsServer.ListenAsync(options.ListenMetricsUrls, cancellationToken).ConfigureAwait(false);
+        }
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
             + $"peers on {string.Join(',', peerServer.ListeningAddresses)}, data in {Path.GetFullPath(options.DataDir)}");
         if (members.Count == 1)
@@ -180,12 +194,29 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The member's metrics (what <c>GET /metrics</c> renders).</summary>
+    public MemberMetrics Metrics => metrics ?? throw new InvalidOperationException("not started");
+
+    /// <summary><c>GET /metrics</c> (Prometheus text format 0.0.4) and <c>GET /health</c> (etcd's answer: healthy
+    /// while the member knows a leader) on the client URL, as etcd serves them there.</summary>
+    private static void RegisterHttpResources(GrpcServer server, PrometheusExporter exporter, NodeHost host)
+    {
+        server.AddHttpGet("/metrics", _ => Task.FromResult(new HttpGetResponse(200, PrometheusExporter.ContentType, exporter.Render())));
+        server.AddHttpGet("/health", _ => Task.FromResult(host.Status.LeaderId != 0
+            ? new HttpGetResponse(200, "application/json", "{\"health\":\"true\",\"reason\":\"\"}")
+            : new HttpGetResponse(503, "application/json", "{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}")));
+    }
+
     /// <summary>Stops accepting, lets the host finish its turn and flush, then closes the storage.</summary>
     public async Task StopAsync()
     {
         if (clientServer is not null)
         {
             await clientServer.DisposeAsync().ConfigureAwait(false);
+        }
+        if (metricsServer is not null)
+        {
+            await metricsServer.DisposeAsync().ConfigureAwait(false);
         }
         if (peerServer is not null)
         {
@@ -209,6 +240,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         storage?.Dispose();
         engine?.Dispose();
+        exporter?.Dispose();
+        metrics?.Dispose();
         log($"member {options.Name} stopped");
     }
 

@@ -30,6 +30,10 @@ public sealed record WalOptions
     /// routes it to its logger; the WAL itself has no logging dependency.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Told, on the writer thread, how long each fsync of a segment file took (the server's
+    /// <c>etcd_disk_wal_fsync_duration_seconds</c>). Must be quick: the writer waits for it.</summary>
+    public Action<TimeSpan>? FsyncObserved { get; init; }
+
     /// <summary>Test hook: runs on the writer thread after it wakes for queued records and before it takes them, so a
     /// test can hold the writer and fill the queue deterministically.</summary>
     internal Action? BeforeWriterTakesBatch { get; init; }

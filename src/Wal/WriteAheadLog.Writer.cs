@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 
 namespace CurpStore.Wal;
 
@@ -137,12 +138,19 @@ public sealed partial class WriteAheadLog
         FlushStagingLocked();
         if (activeDirty)
         {
-            options.BeforeFsync?.Invoke();
-            RandomAccess.FlushToDisk(activeHandle!);
-            activeDirty = false;
-            Interlocked.Increment(ref syncCount);
+            FsyncActiveLocked();
         }
         CompleteBatch(unsynced, error: null);
+    }
+
+    private void FsyncActiveLocked()
+    {
+        options.BeforeFsync?.Invoke();
+        var started = Stopwatch.GetTimestamp();
+        RandomAccess.FlushToDisk(activeHandle!);
+        options.FsyncObserved?.Invoke(Stopwatch.GetElapsedTime(started));
+        activeDirty = false;
+        Interlocked.Increment(ref syncCount);
     }
 
     /// <summary>Most appends one completion work item delivers: bounds how long the last continuation of a large batch
@@ -306,10 +314,7 @@ public sealed partial class WriteAheadLog
         FlushStagingLocked();
         if (activeDirty)
         {
-            options.BeforeFsync?.Invoke();
-            RandomAccess.FlushToDisk(activeHandle!);
-            activeDirty = false;
-            Interlocked.Increment(ref syncCount);
+            FsyncActiveLocked();
         }
         activeHandle!.Dispose();
         activeHandle = null;

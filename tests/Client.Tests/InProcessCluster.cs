@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using CurpStore.Curp;
 using CurpStore.Server;
 using CurpStore.Server.Configuration;
+using CurpStore.Tests.Shared;
 
 namespace CurpStore.Client.Tests;
 

@@ -16,6 +16,15 @@ public sealed partial class GrpcServer
     private async Task HandleAsync(HttpContext http)
     {
         HttpRequest request = http.Request;
+        if (HttpMethods.IsGet(request.Method) && _httpGets.TryGetValue(request.Path.Value ?? string.Empty, out var get))
+        {
+            HttpGetResponse answer = await get(http.RequestAborted).ConfigureAwait(false);
+            http.Response.StatusCode = answer.StatusCode;
+            http.Response.ContentType = answer.ContentType;
+            await http.Response.WriteAsync(answer.Body, http.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         if (!HttpProtocol.IsHttp2(request.Protocol))
         {
             // Unreachable through our HTTP/2-only endpoints; kept so that no HTTP/1 request is ever served as gRPC.

@@ -142,7 +142,7 @@ public sealed partial class GrpcServer
         {
             void Configure(ListenOptions listen)
             {
-                listen.Protocols = HttpProtocols.Http2;
+                listen.Protocols = _options.Http1Only ? HttpProtocols.Http1 : HttpProtocols.Http2;
                 if (url.Scheme == Uri.UriSchemeHttps)
                 {
                     listen.UseHttps(https =>
@@ -152,7 +152,7 @@ public sealed partial class GrpcServer
                     });
                 }
 
-                if (_options.RepairUrlAuthority)
+                if (_options.RepairUrlAuthority && !_options.Http1Only)
                 {
                     AuthorityRepair.Use(listen, limits.Http2, limits.MaxRequestHeadersTotalSize); // after TLS: sees plaintext HTTP/2
                 }

@@ -15,6 +15,7 @@ public sealed partial class GrpcServer : IAsyncDisposable
 {
     private readonly Dictionary<string, ServerMethodHandler> _methods = new(StringComparer.Ordinal);
     private readonly HashSet<string> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<CancellationToken, Task<HttpGetResponse>>> _httpGets = new(StringComparer.Ordinal);
     private readonly GrpcServerOptions _options;
     private readonly ILogger _logger;
 
@@ -64,6 +65,28 @@ public sealed partial class GrpcServer : IAsyncDisposable
         where TResponse : class, IMessage<TResponse> =>
         Add(method, MethodType.DuplexStreaming, new DuplexStreamingHandler<TRequest, TResponse>(method, handler ?? throw new ArgumentNullException(nameof(handler))));
 
+    /// <summary>Registers a plain HTTP GET resource next to the gRPC methods (etcd serves <c>/metrics</c> and
+    /// <c>/health</c> on its client URL the same way). <paramref name="handler"/> answers with a status, a content type
+    /// and a body; it is served on whatever HTTP version the endpoint speaks (h2c on http:// endpoints).</summary>
+    /// <exception cref="ArgumentException">The path does not start with '/', or is already registered.</exception>
+    /// <exception cref="InvalidOperationException">The server is already listening.</exception>
+    public GrpcServer AddHttpGet(string path, Func<CancellationToken, Task<HttpGetResponse>> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_app is not null)
+        {
+            throw new InvalidOperationException("Resources must be registered before the server listens.");
+        }
+
+        if (!path.StartsWith('/') || !_httpGets.TryAdd(path, handler))
+        {
+            throw new ArgumentException($"{path} must start with '/' and be registered once", nameof(path));
+        }
+
+        return this;
+    }
+
     private GrpcServer Add<TRequest, TResponse>(Method<TRequest, TResponse> method, MethodType expected, ServerMethodHandler handler)
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
@@ -88,3 +111,6 @@ public sealed partial class GrpcServer : IAsyncDisposable
         return this;
     }
 }
+
+/// <summary>The answer of a plain HTTP GET resource (<see cref="GrpcServer.AddHttpGet"/>).</summary>
+public sealed record HttpGetResponse(int StatusCode, string ContentType, string Body);

@@ -50,6 +50,10 @@ public sealed class GrpcServerOptions
     /// </summary>
     public bool RepairUrlAuthority { get; set; } = true;
 
+    /// <summary>Serve HTTP/1.1 instead of HTTP/2: then only the plain GET resources (<see cref="GrpcServer.AddHttpGet"/>)
+    /// answer, for clients such as metric scrapers that do not speak h2c (etcd's <c>--listen-metrics-urls</c>).</summary>
+    public bool Http1Only { get; set; }
+
     /// <summary>The certificate of <c>https://</c> listen URLs (TLS with ALPN "h2"). Required when one is given.</summary>
     public X509Certificate2? ServerCertificate { get; set; }
 

@@ -18,6 +18,10 @@ public sealed record ServerOptions
 
     public ImmutableArray<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 
+    /// <summary>Extra URLs serving only <c>/metrics</c> and <c>/health</c> over HTTP/1.1 (etcd's flag), for scrapers
+    /// that do not speak h2c; the client URLs serve both over HTTP/2 too. Empty by default.</summary>
+    public ImmutableArray<Uri> ListenMetricsUrls { get; init; } = [];
+
     public ImmutableArray<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
 
     /// <summary>name=peer-url pairs. Empty means "this member alone": name=initial-advertise-peer-urls.</summary>

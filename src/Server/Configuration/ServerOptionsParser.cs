@@ -24,6 +24,7 @@ public static class ServerOptionsParser
           --advertise-client-urls URLS        client URLs told to the cluster (default http://127.0.0.1:2379)
           --listen-peer-urls URLS             URLs to serve other members on (default http://127.0.0.1:2380)
           --initial-advertise-peer-urls URLS  peer URLs told to the cluster (default http://127.0.0.1:2380)
+          --listen-metrics-urls URLS          extra URLs serving /metrics and /health over HTTP/1.1 (default none)
           --initial-cluster NAME=URL,...      the members at bootstrap (default: this member alone)
           --initial-cluster-state new|existing
           --initial-cluster-token TOKEN       distinguishes clusters bootstrapped from the same config (default "etcd-cluster")
@@ -56,7 +57,7 @@ public static class ServerOptionsParser
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
         "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "config-file", "log-level", "version", "help",
-        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl",
+        "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -204,6 +205,7 @@ public static class ServerOptionsParser
                 "listen-client-urls" => options with { ListenClientUrls = Urls(flag, value) },
                 "advertise-client-urls" => options with { AdvertiseClientUrls = Urls(flag, value) },
                 "listen-peer-urls" => options with { ListenPeerUrls = Urls(flag, value) },
+                "listen-metrics-urls" => options with { ListenMetricsUrls = Urls(flag, value) },
                 "initial-advertise-peer-urls" => options with { InitialAdvertisePeerUrls = Urls(flag, value) },
                 "initial-cluster" => options with { InitialCluster = Cluster(value) },
                 "initial-cluster-state" => options with

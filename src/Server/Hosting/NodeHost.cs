@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
+using System.Diagnostics;
 using CurpStore.Curp;
+using CurpStore.Server.Metrics;
 
 namespace CurpStore.Server.Hosting;
 
@@ -19,12 +21,14 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly IPeerTransport transport;
     private readonly Membership members;
     private readonly Channel<HostInput> inbox;
-    private readonly Dictionary<ProposeId, TaskCompletionSource<Completion>> waiting = [];
+    private readonly Dictionary<ProposeId, Waiting> waiting = [];
 
     /// <summary>Writes that arrived before this host's client session was open (bounded by the inbox capacity).</summary>
-    private readonly Queue<HostInput.Propose> awaitingSession = new();
+    private readonly Queue<(HostInput.Propose Propose, long StartedTimestamp)> awaitingSession = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly Action<string> log;
+    private readonly MemberMetrics? metrics;
+    private readonly Action<string>? debugLog;
     private CurpNode node = null!;
     private Proposer proposer = null!;
     private Task? loop;
@@ -37,10 +41,16 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <param name="appliedObserver">Told on the loop thread about every applied command and restored snapshot (the
     /// watch hub); null when nobody listens.</param>
+    /// <param name="metrics">Counts completions by path, failures, leader changes and what the core reports; null
+    /// for none.</param>
+    /// <param name="debugLog">Gets one line per completed write (its id, path and latency); null for none (it runs on
+    /// the loop thread, so only at debug level).</param>
     public NodeHost(
         HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport,
-        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null)
+        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null, MemberMetrics? metrics = null, Action<string>? debugLog = null)
     {
+        this.metrics = metrics;
+        this.debugLog = debugLog;
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         this.members = members;
         this.stateMachine = appliedObserver is null ? stateMachine : new ObservedStateMachine(stateMachine, appliedObserver);
@@ -144,6 +154,10 @@ public sealed class NodeHost : IAsyncDisposable
     {
         if (!inbox.Writer.TryWrite(input))
         {
+            if (input is HostInput.Propose)
+            {
+                metrics?.Failed();
+            }
             return Task.FromResult(new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
         }
         return cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
@@ -216,10 +230,12 @@ public sealed class NodeHost : IAsyncDisposable
                 }
                 break;
             case HostInput.Propose propose:
-                StartCommand(propose.Build, propose.Completion, read: false);
+                metrics?.Started(read: false);
+                StartCommand(propose.Build, propose.Completion, read: false, Stopwatch.GetTimestamp());
                 break;
             case HostInput.Read read:
-                StartCommand(read.Build, read.Completion, read: true);
+                metrics?.Started(read: true);
+                StartCommand(read.Build, read.Completion, read: true, Stopwatch.GetTimestamp());
                 break;
             case HostInput.Invoke invoke:
                 invoke.Action(node);
@@ -227,7 +243,8 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
-    private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read)
+    /// <param name="startedTimestamp">When the command entered the loop (<see cref="Stopwatch"/>), for its latency.</param>
+    private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read, long startedTimestamp)
     {
         if (!read && SessionMayHaveExpired())
         {
@@ -244,20 +261,33 @@ public sealed class NodeHost : IAsyncDisposable
             EnsureSession();
             if (awaitingSession.Count >= options.InboxCapacity)
             {
-                completion.TrySetResult(new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+                Complete(new Waiting(completion, read, startedTimestamp), new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
                 return;
             }
-            awaitingSession.Enqueue(new HostInput.Propose(build, completion));
+            awaitingSession.Enqueue((new HostInput.Propose(build, completion), startedTimestamp));
             return;
         }
         var command = build(read ? proposer.NextReadId() : proposer.NextId());
         var accepted = read ? proposer.Read(command) : proposer.Propose(command);
         if (!accepted)
         {
-            completion.TrySetResult(new Completion(command.Id, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+            Complete(new Waiting(completion, read, startedTimestamp), new Completion(command.Id, null, CompletionPath.Slow, ProposeError.TooManyRequests));
             return;
         }
-        waiting[read ? ReadKey(command.Id) : command.Id] = completion;
+        waiting[read ? ReadKey(command.Id) : command.Id] = new Waiting(completion, read, startedTimestamp);
+    }
+
+    private void Complete(Waiting caller, Completion completion)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(caller.StartedTimestamp);
+        metrics?.Completed(completion, caller.Read, elapsed);
+        if (debugLog is not null && !caller.Read)
+        {
+            debugLog(completion.Succeeded
+                ? $"write {completion.Id} committed on the {MemberMetrics.PathLabel(completion.Path)} path in {elapsed.TotalMilliseconds:F1} ms"
+                : $"write {completion.Id} failed: {completion.Error} after {elapsed.TotalMilliseconds:F1} ms");
+        }
+        caller.Completion.TrySetResult(completion);
     }
 
     /// <summary>Reads use client id 0 and their own sequence; keep them apart from writes in the waiting table.</summary>
@@ -287,9 +317,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void StartCommandsAwaitingSession()
     {
-        while (proposer.HasSession && awaitingSession.TryDequeue(out var propose))
+        while (proposer.HasSession && awaitingSession.TryDequeue(out var awaiting))
         {
-            StartCommand(propose.Build, propose.Completion, read: false);
+            StartCommand(awaiting.Propose.Build, awaiting.Propose.Completion, read: false, awaiting.StartedTimestamp);
         }
     }
 
@@ -333,7 +363,7 @@ public sealed class NodeHost : IAsyncDisposable
                 var key = completion.Path == CompletionPath.Read ? ReadKey(completion.Id) : completion.Id;
                 if (waiting.Remove(key, out var caller))
                 {
-                    caller.TrySetResult(completion);
+                    Complete(caller, completion);
                 }
             }
             if (!progressed)
@@ -362,9 +392,9 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void FailWaiting(ProposeError error)
     {
-        foreach (var caller in waiting.Values.Concat(awaitingSession.Select(p => p.Completion)))
+        foreach (var caller in waiting.Values.Concat(awaitingSession.Select(a => new Waiting(a.Propose.Completion, false, a.StartedTimestamp))))
         {
-            caller.TrySetResult(new Completion(default, null, CompletionPath.Slow, error));
+            Complete(caller, new Completion(default, null, CompletionPath.Slow, error));
         }
         waiting.Clear();
         awaitingSession.Clear();
@@ -379,6 +409,10 @@ public sealed class NodeHost : IAsyncDisposable
         if (node.LeaderId != leaderLogged)
         {
             leaderLogged = node.LeaderId;
+            if (leaderLogged != 0)
+            {
+                metrics?.LeaderChanged();
+            }
             log(leaderLogged == 0 ? $"member {NodeId:x16} lost its leader (term {node.Term})" : $"member {NodeId:x16} follows leader {leaderLogged:x16} (term {node.Term})");
         }
         if (node.Counters.SnapshotsInstalled != snapshotsInstalledLogged)
@@ -387,10 +421,14 @@ public sealed class NodeHost : IAsyncDisposable
             log($"member {NodeId:x16} installed a snapshot from the leader at index {node.AppliedIndex}");
         }
         Status = CreateStatus();
+        metrics?.Publish(NodeId, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.Counters);
     }
 
     private HostStatus CreateStatus() => new HostStatus(
         node.Role, node.Term, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.LastIndex, proposer.HasSession, [.. node.Members.Voters]);
+
+    /// <summary>A caller waiting for its command, with when the command entered the loop.</summary>
+    private readonly record struct Waiting(TaskCompletionSource<Completion> Completion, bool Read, long StartedTimestamp);
 
     private abstract record HostInput
     {

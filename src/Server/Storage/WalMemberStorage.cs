@@ -25,19 +25,21 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
     private readonly SortedDictionary<ulong, long> entrySequence = [];
     private long sequence;
 
-    private WalMemberStorage(string dataDirectory, WireCodec codec, Action<string>? log)
+    private WalMemberStorage(string dataDirectory, WireCodec codec, Action<string>? log, Action<TimeSpan>? fsyncObserved)
     {
         this.codec = codec;
         snapshotDirectory = Path.Combine(dataDirectory, "snap");
         Directory.CreateDirectory(snapshotDirectory);
-        wal = WriteAheadLog.Open(Path.Combine(dataDirectory, "wal"), new WalOptions { Log = log });
+        wal = WriteAheadLog.Open(Path.Combine(dataDirectory, "wal"), new WalOptions { Log = log, FsyncObserved = fsyncObserved });
         sequence = Math.Max(0, wal.LastIndex); // -1 when the WAL is empty
         Replay();
     }
 
     /// <summary>Opens (or creates) the member's storage under <paramref name="dataDirectory"/>. A corrupt WAL record
-    /// stops the open with an error naming the file and offset (<see cref="WalException"/>).</summary>
-    public static WalMemberStorage Open(string dataDirectory, WireCodec codec, Action<string>? log = null) => new(dataDirectory, codec, log);
+    /// stops the open with an error naming the file and offset (<see cref="WalException"/>).
+    /// <paramref name="fsyncObserved"/> is told the duration of every fsync of the WAL (for the metrics).</summary>
+    public static WalMemberStorage Open(string dataDirectory, WireCodec codec, Action<string>? log = null, Action<TimeSpan>? fsyncObserved = null) =>
+        new(dataDirectory, codec, log, fsyncObserved);
 
     public PersistentState Load() => mirror.Load();
 

@@ -33,6 +33,27 @@ internal sealed class ServerProcessHarness : IDisposable
 
     public Process Start(string name, params string[] flags) => StartProgram(name, "dotnet", [ServerDll, .. flags]);
 
+    /// <summary>Starts a CurpStore cluster of <paramref name="size"/> member processes (m1, m2, ...) on free loopback
+    /// ports, each with <paramref name="flags"/> too, and returns their client endpoints in member order.
+    /// <paramref name="advertisePeerPort"/> may put something (a delaying proxy) in front of a member's peer port: it
+    /// gets the port the member listens on and returns the port the others dial.</summary>
+    public IReadOnlyList<string> StartCluster(int size, Func<int, int>? advertisePeerPort = null, params string[] flags)
+    {
+        var ports = Enumerable.Range(0, size).Select(_ => (Client: FreePort(), Peer: FreePort())).ToList();
+        var advertised = ports.Select(p => advertisePeerPort?.Invoke(p.Peer) ?? p.Peer).ToList();
+        var initialCluster = string.Join(',', advertised.Select((port, i) => $"m{i + 1}=http://127.0.0.1:{port}"));
+        for (var i = 0; i < size; i++)
+        {
+            var endpoint = $"http://127.0.0.1:{ports[i].Client}";
+            Start($"m{i + 1}", [
+                "--name", $"m{i + 1}", "--data-dir", Path.Combine(Root, $"m{i + 1}.curpstore"),
+                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+                "--listen-peer-urls", $"http://127.0.0.1:{ports[i].Peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{advertised[i]}",
+                "--initial-cluster", initialCluster, .. flags]);
+        }
+        return [.. ports.Select(p => $"http://127.0.0.1:{p.Client}")];
+    }
+
     /// <summary>Starts Debian's real etcd (installed by .ci/run) with <paramref name="flags"/>; its data dir is
     /// under <see cref="Root"/>.</summary>
     public Process StartEtcd(string name, params string[] flags) => StartEtcdMember(name, name, flags);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 
-namespace CurpStore.Client.Tests;
+namespace CurpStore.Tests.Shared;
 
 /// <summary>
 /// A TCP proxy on loopback that holds every chunk of bytes for a fixed one-way delay before passing it on, in order,
