@@ -120,10 +120,10 @@ internal sealed class RigControl : IAsyncDisposable
                 return $"healed {from} -> {to}\n";
             case ["cut-region", var region]:
                 rig.CutRegion(region);
-                return $"cut every link into and out of {region}\n";
+                return $"cut every link between {region} and the other regions\n";
             case ["heal-region", var region]:
                 rig.HealRegion(region);
-                return $"healed every link into and out of {region}\n";
+                return $"healed every link between {region} and the other regions\n";
             case ["heal-all"]:
                 rig.HealAll();
                 return "healed every link\n";

@@ -74,7 +74,8 @@ public sealed class RigRun : IAsyncDisposable
     /// <summary>Undoes <see cref="Cut"/> for the same direction.</summary>
     public void Heal(string from, string to) => ForDirection(from, to, p => p.HealForward(), p => p.HealBackward());
 
-    /// <summary>Cuts every link into and out of <paramref name="region"/> (its members and its clients).</summary>
+    /// <summary>Cuts every link between <paramref name="region"/> (its members and its clients) and the other regions;
+    /// traffic inside the region goes on, as in a region cut off from the wide-area network.</summary>
     public void CutRegion(string region)
     {
         foreach (var (a, b) in PairsTouching(region))
@@ -84,7 +85,7 @@ public sealed class RigRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Heals every link into and out of <paramref name="region"/>.</summary>
+    /// <summary>Heals every link between <paramref name="region"/> and the other regions.</summary>
     public void HealRegion(string region)
     {
         foreach (var (a, b) in PairsTouching(region))
@@ -275,7 +276,7 @@ public sealed class RigRun : IAsyncDisposable
         {
             throw new RigException($"unknown region \"{region}\" (regions: {string.Join(", ", Plan.Topology.Regions)})");
         }
-        return links.Select(l => (l.From, l.To)).Distinct().Where(p => p.From.Region == region || p.To.Region == region);
+        return links.Select(l => (l.From, l.To)).Distinct().Where(p => (p.From.Region == region) != (p.To.Region == region));
     }
 
     private void Build()

@@ -3,7 +3,7 @@ using CurpStore.GeoSim;
 
 namespace CurpStore.Rig.Tests;
 
-/// <summary>The rig on real processes: namespaces, DNAT, proxies and a CurpStore cluster. Needs root, iproute2 and
+/// <summary>The rig on real processes: namespaces, DNAT, proxies and a CurpStore or etcd cluster. Needs root, iproute2 and
 /// iptables (.ci/run installs iptables); without them it fails and says so.</summary>
 [TestClass]
 public sealed class RigProcessTests
@@ -43,18 +43,20 @@ public sealed class RigProcessTests
     }
 
     [TestMethod]
-    public async Task ThreeRegionCurpStoreCluster_RttMatrixMatchesTheTopology_WritesFromARegion_ACutMemberCatchesUpAfterHealing()
+    [DataRow("curpstore")]
+    [DataRow("etcd", DisplayName = "etcd (Debian's etcd 3.4, unmodified, through the same rig)")]
+    public async Task ThreeRegionCluster_RttMatrixMatchesTheTopology_WritesFromARegion_ACutMemberCatchesUpAfterHealing(string system)
     {
         await using var rig = await RigRun.StartAsync(new RigOptions
         {
             Topology = ThreeRegions(),
-            System = "curpstore",
+            System = system,
             StateDirectory = Directory.CreateTempSubdirectory("curpstore-rig-test").FullName,
         });
         Console.WriteLine(rig.Endpoints());
         await rig.WaitForMembersAsync(TimeSpan.FromSeconds(120));
 
-        var rtt = await rig.MeasureRttAsync(samples: 21);
+        var rtt = await rig.MeasureRttAsync(samples: 41);
         Console.WriteLine(rtt.ToTable());
         Assert.AreEqual((3 * 2) + (3 * 3), rtt.Rows.Count, "each member to its 2 peers, each region's clients to all 3 members");
         foreach (var row in rtt.Rows)
