@@ -26,6 +26,10 @@ public sealed record RigOptions
     /// <summary>More flags for every member.</summary>
     public IReadOnlyList<string> MemberFlags { get; init; } = [];
 
+    /// <summary>Whether disposing the run deletes its folder (member data and logs); the command line keeps them for
+    /// reading after <c>down</c>, tests throw them away.</summary>
+    public bool DeleteRunDirectoryOnDispose { get; init; }
+
     /// <summary>Seeds the links' jitter.</summary>
     public int Seed { get; init; } = 1;
 }

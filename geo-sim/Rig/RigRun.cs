@@ -241,6 +241,10 @@ public sealed class RigRun : IAsyncDisposable
             await link.Proxy.DisposeAsync();
         }
         HostNetwork.Remove(Plan.RunName);
+        if (options.DeleteRunDirectoryOnDispose)
+        {
+            Directory.Delete(RunDirectory, recursive: true);
+        }
     }
 
     private static string ReadShared(string path)

@@ -11,7 +11,8 @@ public sealed class RigControlTests
     {
         Topology = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "topologies", "three-regions.json")),
         System = "none",
-        StateDirectory = Directory.CreateTempSubdirectory("curpstore-rig-control").FullName,
+        StateDirectory = Path.Combine(Path.GetTempPath(), "curpstore-rig-tests"),
+        DeleteRunDirectoryOnDispose = true,
     });
 
     private static string[] NamespacesOf(string runName) =>

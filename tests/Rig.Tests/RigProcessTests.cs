@@ -51,7 +51,8 @@ public sealed class RigProcessTests
         {
             Topology = ThreeRegions(),
             System = system,
-            StateDirectory = Directory.CreateTempSubdirectory("curpstore-rig-test").FullName,
+            StateDirectory = Path.Combine(Path.GetTempPath(), "curpstore-rig-tests"),
+            DeleteRunDirectoryOnDispose = true,
         });
         Console.WriteLine(rig.Endpoints());
         await rig.WaitForMembersAsync(TimeSpan.FromSeconds(120));
