@@ -1,7 +1,7 @@
 using System.Net;
+using CurpStore.Rig;
 using CurpStore.Rpc;
 using CurpStore.Server.Tests.Processes;
-using CurpStore.Tests.Shared;
 
 namespace CurpStore.Server.Tests.Metrics;
 
@@ -14,7 +14,7 @@ namespace CurpStore.Server.Tests.Metrics;
 public sealed class MetricsProcessTests
 {
     private const int Puts = 30;
-    private static readonly TimeSpan LinkDelay = TimeSpan.FromMilliseconds(10);
+    private static readonly LinkDelay LinkDelay = new(OneWayMs: 10, JitterMeanMs: 0);
 
     /// <summary>Scrapes a member over h2c (the client URL speaks HTTP/2 only, as gRPC needs).</summary>
     internal static async Task<(HttpStatusCode Status, string ContentType, string Body)> GetAsync(string endpoint, string path)
@@ -88,9 +88,9 @@ public sealed class MetricsProcessTests
         {
             var endpoints = harness.StartCluster(3, peerPort =>
             {
-                var proxy = new DelayProxy(peerPort, LinkDelay);
+                var proxy = new DelayProxy(new IPEndPoint(IPAddress.Loopback, 0), new IPEndPoint(IPAddress.Loopback, peerPort), LinkDelay, seed: proxies.Count);
                 proxies.Add(proxy);
-                return proxy.Port;
+                return proxy.Endpoint.Port;
             }, "--log-level", "debug");
             var memberIds = new List<ulong>();
             ulong leader = 0;
