@@ -56,6 +56,9 @@ catch (Exception e) when (e is IOException or InvalidDataException or CurpStore.
     Console.Error.WriteLine($"curpstore: cannot start: {e.Message}");
     return 1;
 }
-await stop.Task;
-Log("received a stop signal: flushing and exiting");
+// etcd stops a member that has applied its own removal.
+if (await Task.WhenAny(stop.Task, server.Removed) == stop.Task)
+{
+    Log("received a stop signal: flushing and exiting");
+}
 return 0;
