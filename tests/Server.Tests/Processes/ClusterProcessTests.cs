@@ -170,7 +170,7 @@ public sealed class ClusterProcessTests
     }
 
     /// <summary>Waits (bounded) until a member's own copy, read serializably, holds every acknowledged write.</summary>
-    private static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged)
+    internal static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged)
     {
         var missing = acknowledged.Count;
         for (var attempt = 0; attempt < 300; attempt++)
