@@ -330,6 +330,13 @@ public sealed partial class CurpNode
                 follower.Inflight.Dequeue();
                 follower.LastProgressTick = ticks; // a heartbeat's success alone is no progress of the window
             }
+            if (follower.Inflight.Count == 0 && follower.Next > follower.Match + 1 && !follower.SnapshotInFlight)
+            {
+                // Nothing is in flight, yet the follower holds less than we sent: those appends were lost (a member
+                // added before its process started drops them all). Send again from what it holds.
+                follower.Next = follower.Match + 1;
+                follower.Probing = true;
+            }
             MaybeCommit();
             SendAppends(response.From, follower, heartbeatOnly: false);
             return;

@@ -34,9 +34,14 @@ public sealed record ExpireSessionsPayload(ImmutableArray<ulong> ClientIds) : En
 /// <summary>A membership change, one member at a time; it takes effect when appended (Raft thesis §4.1).</summary>
 public sealed record MembershipPayload(Membership Members) : EntryPayload;
 
-/// <summary>The voting members and the learners (non-voting, receiving the log).</summary>
+/// <summary>The voting members and the learners (non-voting, receiving the log), with each member's attributes.</summary>
 public sealed record Membership(ImmutableSortedSet<ulong> Voters, ImmutableSortedSet<ulong> Learners)
 {
+    /// <summary>What the host says about each member (the server keeps etcd's name, peer and client URLs here, as raft's
+    /// ConfChange context carries them in etcd). Opaque to the core; replicated with the configuration, so every member
+    /// learns another's address from the log or a snapshot. A member may have none.</summary>
+    public ImmutableSortedDictionary<ulong, string> Attributes { get; init; } = ImmutableSortedDictionary<ulong, string>.Empty;
+
     public static Membership Of(IEnumerable<ulong> voters) => new(voters.ToImmutableSortedSet(), []);
 
     public bool Contains(ulong node) => Voters.Contains(node) || Learners.Contains(node);

@@ -56,6 +56,17 @@ catch (Exception e) when (e is IOException or InvalidDataException or CurpStore.
     Console.Error.WriteLine($"curpstore: cannot start: {e.Message}");
     return 1;
 }
-await stop.Task;
-Log("received a stop signal: flushing and exiting");
+if (await Task.WhenAny(stop.Task, server.Removed) == stop.Task)
+{
+    Log("received a stop signal: flushing and exiting");
+    return 0;
+}
+// etcd exits once it knows it was removed: flush what can be flushed within a bound, then leave even if a listener
+// waits on a call that never ends.
+var stopping = server.StopAsync();
+if (await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10))) != stopping)
+{
+    Log("removed: stopping took longer than 10 s; exiting anyway");
+}
+Environment.Exit(0);
 return 0;

@@ -8,6 +8,7 @@ using CurpStore.Wire.Etcd;
 using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Metrics;
+using CurpStore.Server.Members;
 using CurpStore.Server.Storage;
 using CurpStore.Server.Transport;
 using CurpStore.Server.Watch;
@@ -55,6 +56,17 @@ public sealed class ServerProcess : IAsyncDisposable
     private GrpcServer? metricsServer;
     private MemberMetrics? metrics;
     private PrometheusExporter? exporter;
+    private MemberDirectory? directory;
+    private MemberPublisher? publisher;
+
+    /// <summary>How long a joining member keeps asking the listed members for the member list.</summary>
+    public static TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The cluster's members as this one sees them.</summary>
+    public MemberDirectory Members => directory ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Completes when this member has applied its own removal from the cluster (etcd then stops).</summary>
+    public Task Removed => publisher?.Removed ?? Task.Delay(Timeout.Infinite);
 
     /// <param name="time">The clock of auth token lifetimes (tests move it); the system clock by default.</param>
     public ServerProcess(ServerOptions options, Action<string> log, TimeProvider? time = null)
@@ -86,16 +98,14 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var jwt = options.AuthToken.Type == AuthTokenType.Jwt ? JwtTokenProvider.Create(options.AuthToken, time) : null;
-        var members = options.EffectiveInitialCluster
-            .GroupBy(m => m.Name)
-            .Select(g => new MemberInfo(MemberIds.MemberId(g.Select(m => m.PeerUrl), options.InitialClusterToken), g.Key, [.. g.Select(m => m.PeerUrl)], []))
-            .ToList();
-        var self = members.Single(m => m.Name == options.Name);
-        MemberId = self.Id;
-        ClusterId = MemberIds.ClusterId(members.Select(m => m.Id));
-        members[members.IndexOf(self)] = self with { ClientUrls = options.AdvertiseClientUrls };
-
         Directory.CreateDirectory(options.DataDir);
+        var identity = options.InitialClusterState == ClusterState.Existing
+            ? await MemberIdentity.ForExistingClusterAsync(options, JoinTimeout, log, cancellationToken).ConfigureAwait(false)
+            : MemberIdentity.ForNewCluster(options);
+        MemberId = identity.MemberId;
+        ClusterId = identity.ClusterId;
+        directory = new MemberDirectory(identity.Bootstrap);
+        var members = directory;
         var codec = new WireCodec(new EtcdCommandCodec());
         metrics = new MemberMetrics();
         exporter = new PrometheusExporter(metrics.Meter);
@@ -119,11 +129,12 @@ public sealed class ServerProcess : IAsyncDisposable
         IAppliedStateObserver appliedObserver = simpleTokens is null
             ? new WatchHubFeed(watchHub, machine)
             : new AppliedStateObservers(new WatchHubFeed(watchHub, machine), simpleTokens);
-        var peerUrls = members.ToDictionary(m => m.Id, m => m.PeerUrls[0]);
-        var memberIds = peerUrls.Keys.ToHashSet();
-        transport = new GrpcPeerTransport(codec, id => peerUrls.GetValueOrDefault(MemberOfEndpoint(id, memberIds)), log: log);
+        // Peers' addresses come from the configuration the core holds now, so a member added or moved is reachable as
+        // soon as its change is in this member's log, and a removed one no longer is.
+        transport = new GrpcPeerTransport(codec, id => members.PeerUrlOf(members.Contains(id) ? id : id ^ ProposerBit), log: log);
         // External proposers connect on the client URL; messages for them leave through their streams, the rest through
         // the peer transport. No client may take a member's id or a member host's proposer id.
+        var memberIds = identity.Bootstrap.All.ToHashSet();
         var reservedIds = memberIds.Concat(memberIds.Select(ProposerIdOf)).ToHashSet();
         clientStreams = new ClientProposerStreams(codec, transport, MemberId, reservedIds, message => Host.Deliver(message), log: log);
         host = new NodeHost(
@@ -143,14 +154,22 @@ public sealed class ServerProcess : IAsyncDisposable
                 StrictRevisions = options.StrictRevisions,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
-            Membership.Of(members.Select(m => m.Id)), machine, storage, clientStreams, log, appliedObserver, metrics,
-            debugLog: options.LogLevel == LogLevel.Debug ? log : null);
+            identity.Bootstrap, machine, storage, clientStreams, log, appliedObserver, metrics,
+            debugLog: options.LogLevel == LogLevel.Debug ? log : null)
+        {
+            MembershipChanged = members.Update,
+        };
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
+        var clusterOptions = new ClusterServiceOptions();
         // As etcd: gRPC takes messages up to the request limit plus 512 KiB of overhead (larger ones get
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
-        clientServer = new GrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes });
+        clientServer = new GrpcServer(new GrpcServerOptions
+        {
+            MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes,
+            CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
+        });
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
         var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes };
         // As etcd serves /members/hashkv on the peer URL: the leader's corruption check asks the others there.
@@ -158,7 +177,10 @@ public sealed class ServerProcess : IAsyncDisposable
         new KvService(facade).Register(clientServer);
         new AuthService(facade).Register(clientServer);
         new MaintenanceService(facade, members).Register(clientServer);
-        var leases = new LeaseService(facade, id => peerUrls.GetValueOrDefault(id));
+        var cluster = new ClusterService(facade, members, clusterOptions, log);
+        cluster.Register(clientServer, peerListener: false);
+        cluster.Register(peerServer, peerListener: true);
+        var leases = new LeaseService(facade, members.PeerUrlOf);
         leases.Register(clientServer);
         leases.RegisterLeaderAnswers(peerServer);
         Watches = new WatchService(facade, watchHub, options.Watch);
@@ -187,7 +209,10 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
             + $"peers on {string.Join(',', peerServer.ListeningAddresses)}, data in {Path.GetFullPath(options.DataDir)}");
-        if (members.Count == 1)
+        publisher = new MemberPublisher(members, MemberId, new MemberAttributes(options.Name, [], [.. options.AdvertiseClientUrls.Select(MemberAttributes.Normalize)]),
+            peerServer.ListeningAddresses[0], () => Host.Status, log);
+        publisher.Start();
+        if (host.Status.Members.All.Count() == 1 && host.Status.Members.Voters.Contains(MemberId))
         {
             // Alone: no need to wait an election timeout before serving.
             await host.InvokeAsync(node => { node.StartElection(); return true; }, cancellationToken).ConfigureAwait(false);
@@ -210,6 +235,10 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Stops accepting, lets the host finish its turn and flush, then closes the storage.</summary>
     public async Task StopAsync()
     {
+        if (publisher is not null)
+        {
+            await publisher.DisposeAsync().ConfigureAwait(false);
+        }
         if (clientServer is not null)
         {
             await clientServer.DisposeAsync().ConfigureAwait(false);

@@ -232,11 +232,14 @@ public sealed class WireCodec(ICommandCodec commands, int snapshotChunkBytes = 1
         var wire = new W.Membership();
         wire.Voters.AddRange(members.Voters);
         wire.Learners.AddRange(members.Learners);
+        wire.Attributes.Add(members.Attributes);
         return wire;
     }
 
     public static Membership Decode(W.Membership? members) =>
-        members is null ? throw new FormatException("membership is missing") : new([.. members.Voters], [.. members.Learners]);
+        members is null
+            ? throw new FormatException("membership is missing")
+            : new([.. members.Voters], [.. members.Learners]) { Attributes = members.Attributes.ToImmutableSortedDictionary() };
 
     public static W.HardState Encode(HardState state) => new() { Term = state.Term, VotedFor = state.VotedFor, Commit = state.Commit };
 

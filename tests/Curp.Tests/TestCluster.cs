@@ -57,6 +57,15 @@ internal sealed class TestCluster
         Nodes[id] = new CurpNode(configs[id], membership, machine, Disks[id].Load());
     }
 
+    /// <summary>Starts a new, empty node <paramref name="id"/> that knows only the bootstrap membership (as a process
+    /// started to join an existing cluster): it learns the real one from the leader's log or snapshot.</summary>
+    public void Join(ulong id)
+    {
+        configs[id] = configs[MemberIds[0]] with { NodeId = id, RandomSeed = id * 7919 };
+        Disks[id] = new MemoryStorage();
+        Start(id);
+    }
+
     public void Crash(ulong id)
     {
         Nodes.Remove(id);

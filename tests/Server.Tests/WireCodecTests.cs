@@ -24,7 +24,7 @@ public sealed class WireCodecTests
             new LogEntry(11, 5, new CommandPayload(Put, 1_001, 2)),
             new LogEntry(12, 5, new RegisterSessionPayload(1_001, 99)),
             new LogEntry(13, 5, new ExpireSessionsPayload([3, 4])),
-            new LogEntry(14, 5, new MembershipPayload(new Membership([1, 2, 3], [4]))),
+            new LogEntry(14, 5, new MembershipPayload(new Membership([1, 2, 3], [4]) { Attributes = ImmutableSortedDictionary.CreateRange([new KeyValuePair<ulong, string>(4, "{\"name\":\"four\"}")]) })),
         ], 9, 7),
         new AppendResponse(2, 1, 5, false, 0, 8, 3, 7),
         new InstallSnapshotResponse(2, 1, 5, 100),

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
@@ -71,6 +72,11 @@ public sealed class GrpcServerOptions
 
     /// <summary>How long <see cref="GrpcServer.DisposeAsync"/> lets calls in flight finish before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Judges every call before its handler runs (as a gRPC interceptor would): gets the method's full name and
+    /// the request (null for client- and duplex-streaming calls, whose requests come later) and returns an exception
+    /// to refuse the call with its status, or null to let it run.</summary>
+    public Func<string, IMessage?, RpcException?>? CallAdmission { get; set; }
 
     internal void Validate()
     {

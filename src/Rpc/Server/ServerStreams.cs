@@ -68,8 +68,18 @@ internal sealed class UnaryHandler<TRequest, TResponse>(Method<TRequest, TRespon
     public override async Task InvokeAsync(ServerCall call)
     {
         TRequest request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
+        Admit(call, method.FullName, request);
         TResponse response = await handler(request, call.Context).ConfigureAwait(false);
         await call.WriteMessageAsync(response ?? throw NullResponse(method.FullName), default).ConfigureAwait(false);
+    }
+
+    /// <summary>Throws the refusal of <see cref="GrpcServerOptions.CallAdmission"/>, if any.</summary>
+    internal static void Admit(ServerCall call, string methodName, IMessage? request)
+    {
+        if (call.Options.CallAdmission?.Invoke(methodName, request) is { } refusal)
+        {
+            throw refusal;
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -84,6 +94,7 @@ internal sealed class ServerStreamingHandler<TRequest, TResponse>(Method<TReques
     public override async Task InvokeAsync(ServerCall call)
     {
         TRequest request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
+        UnaryHandler<TRequest, TResponse>.Admit(call, method.FullName, request);
         await handler(request, new ServerResponseStream<TResponse>(call), call.Context).ConfigureAwait(false);
     }
 }
@@ -95,6 +106,7 @@ internal sealed class ClientStreamingHandler<TRequest, TResponse>(Method<TReques
 {
     public override async Task InvokeAsync(ServerCall call)
     {
+        UnaryHandler<TRequest, TResponse>.Admit(call, method.FullName, null);
         TResponse response = await handler(new ServerRequestStream<TRequest>(call, method.RequestParser), call.Context).ConfigureAwait(false);
         await call.WriteMessageAsync(response ?? throw UnaryHandler<TRequest, TResponse>.NullResponse(method.FullName), default).ConfigureAwait(false);
     }
@@ -105,6 +117,9 @@ internal sealed class DuplexStreamingHandler<TRequest, TResponse>(Method<TReques
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
 {
-    public override Task InvokeAsync(ServerCall call) =>
-        handler(new ServerRequestStream<TRequest>(call, method.RequestParser), new ServerResponseStream<TResponse>(call), call.Context);
+    public override Task InvokeAsync(ServerCall call)
+    {
+        UnaryHandler<TRequest, TResponse>.Admit(call, method.FullName, null);
+        return handler(new ServerRequestStream<TRequest>(call, method.RequestParser), new ServerResponseStream<TResponse>(call), call.Context);
+    }
 }

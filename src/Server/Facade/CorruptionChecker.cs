@@ -1,5 +1,6 @@
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
+using CurpStore.Server.Members;
 using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
@@ -21,17 +22,19 @@ public sealed class CorruptionChecker : IAsyncDisposable
     private static readonly TimeSpan PeerCallTimeout = TimeSpan.FromSeconds(5);
 
     private readonly EtcdFacadeContext facade;
-    private readonly IReadOnlyList<(ulong Id, GrpcChannel Channel)> peers;
+    private readonly MemberDirectory members;
+
+    /// <summary>One channel per peer URL, reused across checks; members come and go with the configuration.</summary>
+    private readonly Dictionary<Uri, GrpcChannel> channels = [];
     private readonly Action<string> log;
     private readonly CancellationTokenSource stopping = new();
     private Task? loop;
 
-    public CorruptionChecker(EtcdFacadeContext facade, IEnumerable<MemberInfo> members, TimeSpan interval, Action<string>? log = null)
+    public CorruptionChecker(EtcdFacadeContext facade, MemberDirectory members, TimeSpan interval, Action<string>? log = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         this.facade = facade ?? throw new ArgumentNullException(nameof(facade));
-        ArgumentNullException.ThrowIfNull(members);
-        peers = [.. members.Where(m => m.Id != facade.MemberId).Select(m => (m.Id, new GrpcChannel(m.PeerUrls[0])))];
+        this.members = members ?? throw new ArgumentNullException(nameof(members));
         Interval = interval;
         this.log = log ?? (_ => { });
     }
@@ -52,7 +55,8 @@ public sealed class CorruptionChecker : IAsyncDisposable
     {
         var first = await KvHash.ComputeAsync(facade, 0, cancellationToken).ConfigureAwait(false);
         var revision = first.HashRevision;
-        var answers = await Task.WhenAll(peers.Select(p => PeerHashAsync(p.Channel, revision, cancellationToken))).ConfigureAwait(false);
+        var peers = PeerChannels();
+        var answers = await Task.WhenAll(peers.Select(channel => PeerHashAsync(channel, revision, cancellationToken))).ConfigureAwait(false);
         var second = await KvHash.ComputeAsync(facade, revision, cancellationToken).ConfigureAwait(false);
         ulong? corrupt = null;
         if (second.Hash != first.Hash && second.CompactRevision == first.CompactRevision)
@@ -87,11 +91,35 @@ public sealed class CorruptionChecker : IAsyncDisposable
         {
             await loop.ConfigureAwait(false);
         }
-        foreach (var (_, channel) in peers)
+        lock (channels)
         {
-            channel.Dispose();
+            foreach (var channel in channels.Values)
+            {
+                channel.Dispose();
+            }
         }
         stopping.Dispose();
+    }
+
+    /// <summary>A channel to every other member of the current configuration that has a peer URL.</summary>
+    private List<GrpcChannel> PeerChannels()
+    {
+        lock (channels)
+        {
+            var peers = new List<GrpcChannel>();
+            foreach (var member in members.Members.Where(m => m.Id != facade.MemberId))
+            {
+                if (members.PeerUrlOf(member.Id) is { } url)
+                {
+                    if (!channels.TryGetValue(url, out var channel))
+                    {
+                        channels[url] = channel = new GrpcChannel(url);
+                    }
+                    peers.Add(channel);
+                }
+            }
+            return peers;
+        }
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)

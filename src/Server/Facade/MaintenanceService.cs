@@ -1,17 +1,15 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
+using CurpStore.Server.Members;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
 namespace CurpStore.Server.Facade;
 
-/// <summary>The member directory: names and URLs of the members this one knows, for MemberList and Status.</summary>
-public sealed record MemberInfo(ulong Id, string Name, IReadOnlyList<Uri> PeerUrls, IReadOnlyList<Uri> ClientUrls);
-
 /// <summary>etcd's Maintenance service (Status here; Hash, HashKV, Snapshot, Defragment and MoveLeader in the
-/// partial file) and Cluster.MemberList, enough for <c>etcdctl endpoint status</c>, <c>endpoint health</c>,
-/// <c>endpoint hashkv</c>, <c>snapshot save</c>, <c>defrag</c>, <c>move-leader</c> and <c>member list</c>.</summary>
-public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOnlyList<MemberInfo> members)
+/// partial file), enough for <c>etcdctl endpoint status</c>, <c>endpoint health</c>,
+/// <c>endpoint hashkv</c>, <c>snapshot save</c>, <c>defrag</c> and <c>move-leader</c>.</summary>
+public sealed partial class MaintenanceService(EtcdFacadeContext facade, MemberDirectory directory)
 {
     /// <summary>The etcd API version this server emulates (kube-apiserver and etcdctl read it from Status).</summary>
     public const string EmulatedEtcdVersion = "3.5.0";
@@ -20,7 +18,6 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOn
     {
         ArgumentNullException.ThrowIfNull(server);
         server.AddUnaryMethod(MaintenanceMethods.Status, StatusAsync);
-        server.AddUnaryMethod(ClusterMethods.MemberList, MemberListAsync);
         RegisterOperations(server);
     }
 
@@ -39,7 +36,7 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOn
             RaftTerm = status.Term,
             RaftAppliedIndex = status.AppliedIndex,
             DbSizeInUse = facade.Machine.DbSizeInUseBytes,
-            IsLearner = false,
+            IsLearner = directory.Find(facade.MemberId)?.IsLearner ?? false,
         };
         if (status.LeaderId == 0)
         {
@@ -60,19 +57,4 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, IReadOn
         Store.AlarmType.Corrupt => "CORRUPT",
         _ => "NONE",
     };
-
-    private async Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context)
-    {
-        var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
-        var response = new Pb.MemberListResponse { Header = facade.Header(revision) };
-        var voters = facade.Host.Status.Voters;
-        foreach (var member in members.Where(m => voters.IsDefaultOrEmpty || voters.Contains(m.Id)))
-        {
-            var proto = new Pb.Member { ID = member.Id, Name = member.Name };
-            proto.PeerURLs.AddRange(member.PeerUrls.Select(u => u.OriginalString.TrimEnd('/')));
-            proto.ClientURLs.AddRange(member.ClientUrls.Select(u => u.OriginalString.TrimEnd('/')));
-            response.Members.Add(proto);
-        }
-        return response;
-    }
 }

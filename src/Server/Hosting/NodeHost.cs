@@ -68,6 +68,10 @@ public sealed class NodeHost : IAsyncDisposable
 
     public ulong ProposerId => options.ProposerId;
 
+    /// <summary>Called on the loop thread, right after a turn, with each new configuration of the core (it takes effect
+    /// when appended) and once at start; keep it short.</summary>
+    public Action<Membership>? MembershipChanged { get; init; }
+
     /// <summary>A snapshot of the core's state, refreshed by the loop after every turn (safe to read from any thread).</summary>
     public HostStatus Status { get; private set; } = HostStatus.Unknown;
 
@@ -403,8 +407,18 @@ public sealed class NodeHost : IAsyncDisposable
     private long snapshotsInstalledLogged;
     private ulong leaderLogged;
 
+    private Membership? membershipSeen;
+
     private void RefreshStatus()
     {
+        if (!ReferenceEquals(node.Members, membershipSeen))
+        {
+            membershipSeen = node.Members;
+            // The host's own proposer sends every write to the voters of the current configuration.
+            proposer.UpdateMembers([.. node.Members.Voters]);
+            log($"member {NodeId:x16}: configuration {node.Members} (index {node.MembershipIndex})");
+            MembershipChanged?.Invoke(node.Members);
+        }
         // One log line per change an operator cares about: who leads, and a snapshot arriving from the leader.
         if (node.LeaderId != leaderLogged)
         {
@@ -425,7 +439,11 @@ public sealed class NodeHost : IAsyncDisposable
     }
 
     private HostStatus CreateStatus() => new HostStatus(
-        node.Role, node.Term, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.LastIndex, proposer.HasSession, [.. node.Members.Voters]);
+        node.Role, node.Term, node.LeaderId, node.CommitIndex, node.AppliedIndex, node.LastIndex, proposer.HasSession, [.. node.Members.Voters])
+    {
+        Members = node.Members,
+        MembershipIndex = node.MembershipIndex,
+    };
 
     /// <summary>A caller waiting for its command, with when the command entered the loop.</summary>
     private readonly record struct Waiting(TaskCompletionSource<Completion> Completion, bool Read, long StartedTimestamp);
@@ -455,4 +473,13 @@ public sealed record HostStatus(
     NodeRole Role, ulong Term, ulong LeaderId, ulong CommitIndex, ulong AppliedIndex, ulong LastIndex, bool HasSession, ImmutableArray<ulong> Voters)
 {
     public static HostStatus Unknown { get; } = new(NodeRole.Follower, 0, 0, 0, 0, 0, false, []);
+
+    /// <summary>The core's configuration (voters, learners, attributes).</summary>
+    public Membership Members { get; init; } = Membership.Of([]);
+
+    /// <summary>The log index of the entry that set <see cref="Members"/> (0: the bootstrap configuration).</summary>
+    public ulong MembershipIndex { get; init; }
+
+    /// <summary>This member was removed from the cluster and has applied its removal (etcd stops such a member).</summary>
+    public bool IsRemoved(ulong self) => MembershipIndex > 0 && AppliedIndex >= MembershipIndex && !Members.Contains(self);
 }

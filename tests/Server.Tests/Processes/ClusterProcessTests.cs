@@ -177,7 +177,7 @@ public sealed class ClusterProcessTests
     private static string LogTail(string logPath, int lines = 40) =>
         File.Exists(logPath) ? string.Join('\n', File.ReadLines(logPath).TakeLast(lines)) : $"(no log at {logPath})";
 
-    private static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged, string memberLogPath)
+    internal static async Task WaitUntilHoldsAsync(GrpcChannel channel, IReadOnlyDictionary<string, string> acknowledged, string? memberLogPath = null)
     {
         var missing = acknowledged.Count;
         Exception? lastError = null;
@@ -204,7 +204,7 @@ public sealed class ClusterProcessTests
             }
             await Task.Delay(100);
         }
-        Assert.Fail($"{missing} acknowledged writes are missing on a member after 30 s; last error: {lastError?.Message ?? "none"}\n{LogTail(memberLogPath)}");
+        Assert.Fail($"{missing} acknowledged writes are missing on a member after 30 s; last error: {lastError?.Message ?? "none"}\n{(memberLogPath is null ? "" : LogTail(memberLogPath))}");
     }
 
     [TestMethod]
