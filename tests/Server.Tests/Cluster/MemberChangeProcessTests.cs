@@ -95,7 +95,14 @@ public sealed class MemberChangeProcessTests
             // Every acknowledged write is on every member left, the restarted one included.
             foreach (var member in new[] { 1, 2, 4 })
             {
-                await ClusterProcessTests.WaitUntilHoldsAsync(channels[member], acknowledged);
+                try
+                {
+                    await ClusterProcessTests.WaitUntilHoldsAsync(channels[member], acknowledged, harness.LogPath($"m{member}"));
+                }
+                catch (AssertFailedException e)
+                {
+                    Assert.Fail($"member m{member}: {e.Message}\n{await WhereAsync(channels, acknowledged)}");
+                }
             }
             StringAssert.Contains(harness.Log("m4"), "joining cluster");
             Assert.AreEqual(1, CountOf(harness.Log("m4"), "joining cluster"), "the restart used the identity kept in the data dir");
@@ -146,6 +153,28 @@ public sealed class MemberChangeProcessTests
                 }
             }
         }
+    }
+
+    /// <summary>For a failure message: per member, the acknowledged writes it does not hold.</summary>
+    private static async Task<string> WhereAsync(IReadOnlyDictionary<int, GrpcChannel> channels, IReadOnlyDictionary<string, string> acknowledged)
+    {
+        var lines = new List<string>();
+        foreach (var (member, channel) in channels)
+        {
+            try
+            {
+                var all = await channel.UnaryAsync(KVMethods.Range, new Pb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("\0"), RangeEnd = Google.Protobuf.ByteString.CopyFrom(0), Serializable = true },
+                    new CallOptions(Deadline: DateTime.UtcNow + CallTimeout));
+                var held = all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
+                var missing = acknowledged.Where(p => !held.TryGetValue(p.Key, out var v) || v != p.Value).Select(p => p.Key).ToList();
+                lines.Add($"m{member} at revision {all.Header.Revision}: missing {string.Join(',', missing)}");
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or OperationCanceledException or IOException)
+            {
+                lines.Add($"m{member}: {e.Message}");
+            }
+        }
+        return string.Join('\n', lines);
     }
 
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;

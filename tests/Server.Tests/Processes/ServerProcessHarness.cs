@@ -84,7 +84,10 @@ internal sealed class ServerProcessHarness : IDisposable
         return process;
     }
 
-    public string Log(string name) => File.Exists(Path.Combine(Root, name + ".log")) ? File.ReadAllText(Path.Combine(Root, name + ".log")) : "";
+    public string Log(string name) => File.Exists(LogPath(name)) ? File.ReadAllText(LogPath(name)) : "";
+
+    /// <summary>Where the process started as <paramref name="name"/> writes its output.</summary>
+    public string LogPath(string name) => Path.Combine(Root, name + ".log");
 
     public static void Kill9(Process process)
     {
