@@ -2,9 +2,9 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using CurpStore.Curp;
-using CurpStore.Rig;
 using CurpStore.Server;
 using CurpStore.Server.Configuration;
+using CurpStore.Tests.Shared;
 
 namespace CurpStore.Client.Tests;
 
@@ -125,13 +125,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     private int Proxy(int targetPort, TimeSpan delay)
     {
-        var proxy = new DelayProxy(
-            new IPEndPoint(IPAddress.Loopback, 0),
-            new IPEndPoint(IPAddress.Loopback, targetPort),
-            new Rig.LinkDelay(delay.TotalMilliseconds, JitterMeanMs: 0),
-            seed: proxies.Count);
+        var proxy = new DelayProxy(targetPort, delay);
         proxies.Add(proxy);
-        return proxy.Endpoint.Port;
+        return proxy.Port;
     }
 
     /// <summary>A free port below the kernel's ephemeral range (32768 and up on Linux): a port picked there could be
