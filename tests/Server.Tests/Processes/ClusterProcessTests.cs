@@ -156,7 +156,13 @@ public sealed class ClusterProcessTests
             alive[leader] = true;
             await WaitUntilHoldsAsync(channels[leader], acknowledged, MemberLog(state, leader));
             Phase("the old leader caught up");
-            StringAssert.Contains(File.ReadAllText(Path.Combine(state, $"m{leader + 1}.log")), "installed a snapshot");
+            // The member logs the install at the end of its loop turn, after the data is readable: wait for the line.
+            var oldLeaderLog = MemberLog(state, leader);
+            for (var attempt = 0; attempt < 100 && !File.ReadAllText(oldLeaderLog).Contains("installed a snapshot", StringComparison.Ordinal); attempt++)
+            {
+                await Task.Delay(100);
+            }
+            StringAssert.Contains(File.ReadAllText(oldLeaderLog), "installed a snapshot");
         }
         finally
         {
