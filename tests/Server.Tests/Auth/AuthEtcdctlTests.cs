@@ -129,7 +129,7 @@ public sealed partial class AuthEtcdctlTests
             {
                 lease = LeaseId().Match(output).Value;
             }
-            var lines = output.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)).Select(l => LeaseId().Replace(l, "LEASE"));
+            var lines = EtcdctlComparison.WithoutClientLogLines(output).Select(l => LeaseId().Replace(l, "LEASE"));
             transcript.Add($"exit {exitCode}: {string.Join('\n', lines).TrimEnd()}");
         }
         return transcript;

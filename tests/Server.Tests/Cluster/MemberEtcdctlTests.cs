@@ -72,12 +72,8 @@ public sealed partial class MemberEtcdctlTests
         }
         using var curpHarness = new ServerProcessHarness();
         var actual = await new ScriptRun(curpHarness, etcd: false).RunAsync();
-        var differences = Enumerable.Range(0, Script.Length)
-            .Where(i => expected[i] != actual[i])
-            .Select(i => $"etcdctl {string.Join(' ', Script[i].Args)} (on {Script[i].On})\n  etcd:      {Show(expected[i])}\n  CurpStore: {Show(actual[i])}")
-            .ToList();
-        Assert.AreEqual(0, differences.Count, $"{differences.Count} commands printed something else than against etcd:\n{string.Join('\n', differences)}\n"
-            + $"etcd transcript:\n{string.Join('\n', expected.Select(Show))}\nlogs:\n{curpHarness.Log("m1")}\n{curpHarness.Log("m4")}");
+        EtcdctlComparison.AssertSame([.. Script.Select(s => $"etcdctl {string.Join(' ', s.Args)} (on {s.On})")], expected, actual,
+            $"etcd transcript:\n{string.Join('\n', expected.Select(EtcdctlComparison.Show))}\nlogs:\n{curpHarness.Log("m1")}\n{curpHarness.Log("m4")}");
         // The script exercised both sides: successes and every refusal it aims at.
         foreach (var error in new[]
         {
@@ -91,8 +87,6 @@ public sealed partial class MemberEtcdctlTests
         Assert.AreEqual(2, actual.Count(a => a.Contains("added to cluster", StringComparison.Ordinal)), string.Join('\n', actual));
         Assert.IsTrue(actual[^1].Contains("after-remove", StringComparison.Ordinal) && actual[^1].Contains("after-promote", StringComparison.Ordinal), actual[^1]);
     }
-
-    private static string Show(string text) => text.Replace("\n", "\\n", StringComparison.Ordinal);
 
     [GeneratedRegex("\\b[0-9a-f]{10,16}\\b")]
     private static partial Regex HexId();
@@ -279,7 +273,7 @@ public sealed partial class MemberEtcdctlTests
             }
             // etcdctl prints some ids with %16x: padded with a space per leading zero digit (two seen in CI).
             text = PaddedId().Replace(HexId().Replace(text, "ID"), " ID");
-            var lines = text.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)).Select(l => l.TrimEnd()).ToList();
+            var lines = EtcdctlComparison.WithoutClientLogLines(text).Select(l => l.TrimEnd()).ToList();
             lines = [.. lines.Select(l => l.StartsWith("ETCD_INITIAL_CLUSTER=", StringComparison.Ordinal)
                 ? "ETCD_INITIAL_CLUSTER=" + string.Join(',', l["ETCD_INITIAL_CLUSTER=".Length..].Trim('"').Split(',').Order(StringComparer.Ordinal))
                 : l)];

@@ -8,7 +8,7 @@ namespace CurpStore.Server.Tests.Compat;
 /// <summary>
 /// A 3-member CurpStore cluster and a 3-member cluster of Debian's etcd 3.4, real processes on free loopback ports,
 /// started side by side for one test class. Members have the same names (m1, m2, m3) on both sides, so that etcdctl
-/// prints the same names; everything else that legitimately differs is left to <see cref="EtcdctlTranscript"/>.
+/// prints the same names; everything else that legitimately differs is left to <see cref="EtcdctlScript"/>.
 /// </summary>
 internal sealed class CompatClusters : IDisposable
 {

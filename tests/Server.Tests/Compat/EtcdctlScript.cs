@@ -77,12 +77,7 @@ internal static partial class EtcdctlScript
         {
             StringAssert.Contains(whole, expected, "etcd itself did not print what the script expects");
         }
-        var differences = Enumerable.Range(0, script.Count)
-            .Where(i => etcd[i] != curpStore[i])
-            .Select(i => $"{script[i]}\n  etcd:      {Show(etcd[i])}\n  CurpStore: {Show(curpStore[i])}")
-            .ToList();
-        Assert.AreEqual(0, differences.Count,
-            $"{differences.Count} of {script.Count} commands printed something else against CurpStore than against etcd:\n{string.Join('\n', differences)}\n{clusters.CurpStoreLogs()}");
+        EtcdctlComparison.AssertSame([.. script.Select(s => s.ToString())], etcd, curpStore, clusters.CurpStoreLogs());
     }
 
     /// <summary>The script's transcript against the cluster whose members serve <paramref name="endpoints"/>.</summary>
@@ -174,7 +169,7 @@ internal static partial class EtcdctlScript
     private static string Normalize(string raw, ClusterIdentities identities, List<string> leases)
     {
         // etcdctl's client logs retries as JSON lines with timestamps: not the server's answer.
-        var text = string.Join('\n', raw.Split('\n').Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal)));
+        var text = string.Join('\n', EtcdctlComparison.WithoutClientLogLines(raw));
         text = identities.Replace(text);
         for (var i = 0; i < leases.Count; i++)
         {
@@ -187,8 +182,6 @@ internal static partial class EtcdctlScript
         text = TableSpaces().Replace(text, " ");
         return TableRule().Replace(text, "+-+");
     }
-
-    private static string Show(string text) => text.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
 
     /// <summary>Answers that say a server was not there to answer (an etcd cluster that did not come up, a killed
     /// member) or a wait ran out, not how etcd behaves: a script whose etcd transcript holds one compares nothing.</summary>

@@ -74,8 +74,7 @@ public sealed partial class AlarmEtcdctlTests
                 CompactNow => await Etcdctl.RunAsync(endpoint, ["compact", await CurrentRevisionAsync(endpoint)]),
                 _ => await Etcdctl.RunAsync(endpoint, args, stdin),
             };
-            var lines = output.Split('\n')
-                .Where(l => !l.StartsWith("{\"level\"", StringComparison.Ordinal))
+            var lines = EtcdctlComparison.WithoutClientLogLines(output)
                 .Select(l => Number().Replace(LeaseId().Replace(l.Replace(endpoint, "ENDPOINT", StringComparison.Ordinal), "ID"), "N").TrimEnd());
             transcript.Add($"exit {exitCode}: {string.Join('\n', lines).TrimEnd()}");
         }
