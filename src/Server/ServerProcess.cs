@@ -192,7 +192,13 @@ public sealed class ServerProcess : IAsyncDisposable
         RegisterHttpResources(clientServer, exporter, host);
         leaseKeeper = new LeaseKeeper(host, machine, options.ElectionTimeoutMs, TimeSpan.FromMilliseconds(Math.Min(options.HeartbeatIntervalMs, 500)), log);
 
+        // etcd checks only a member that restarts on its data: a new one has nothing to compare yet.
+        var memberInitialized = storage.Load() is { } persisted && (persisted.Snapshot is not null || !persisted.Entries.IsEmpty);
         host.Start();
+        if (options.InitialCorruptCheck && memberInitialized)
+        {
+            await CorruptionChecker.CheckInitialAsync(facade, members, log, cancellationToken).ConfigureAwait(false);
+        }
         leaseKeeper.Start();
         if (options.CorruptCheckInterval > TimeSpan.Zero)
         {

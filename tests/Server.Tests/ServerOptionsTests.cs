@@ -28,7 +28,7 @@ public sealed class ServerOptionsTests
             "--initial-advertise-peer-urls", "http://127.0.0.1:12380", "--listen-peer-urls=http://127.0.0.1:12380",
             "--initial-cluster", "infra1=http://127.0.0.1:12380,infra2=http://127.0.0.1:22380,infra3=http://127.0.0.1:32380",
             "--initial-cluster-state", "existing", "--initial-cluster-token", "tkn", "--heartbeat-interval", "50", "--election-timeout", "500",
-            "--strict-revisions", "--log-level", "debug", "--max-request-bytes", "4096", "--max-txn-ops=7");
+            "--strict-revisions", "--log-level", "debug", "--max-request-bytes", "4096", "--max-txn-ops=7", "--experimental-initial-corrupt-check");
         Assert.AreEqual("infra1", options.Name);
         Assert.AreEqual("/tmp/x", options.DataDir);
         Assert.AreEqual(2, options.ListenClientUrls.Length);
@@ -37,6 +37,8 @@ public sealed class ServerOptionsTests
         Assert.AreEqual("tkn", options.InitialClusterToken);
         Assert.AreEqual(50, options.HeartbeatIntervalMs);
         Assert.IsTrue(options.StrictRevisions);
+        Assert.IsTrue(options.InitialCorruptCheck);
+        Assert.IsFalse(Parse().InitialCorruptCheck, "off by default, as in etcd");
         Assert.AreEqual(LogLevel.Debug, options.LogLevel);
         Assert.AreEqual((4096, 7), (options.MaxRequestBytes, options.MaxTxnOps));
         Assert.AreEqual((1_572_864, 128), (Parse().MaxRequestBytes, Parse().MaxTxnOps), "etcd's defaults");

@@ -67,6 +67,10 @@ public sealed record ServerOptions
     /// raises CORRUPT for one that differs (<see cref="TimeSpan.Zero"/>, the default: never).</summary>
     public TimeSpan CorruptCheckInterval { get; init; }
 
+    /// <summary>etcd's --experimental-initial-corrupt-check: a member restarted on its data compares its HashKV with
+    /// every peer's at its revision before it serves clients, and refuses to start on a difference.</summary>
+    public bool InitialCorruptCheck { get; init; }
+
     /// <summary>etcd's DefaultQuotaBytes (2 GiB).</summary>
     public const long DefaultQuotaBackendBytes = 2L * 1024 * 1024 * 1024;
 

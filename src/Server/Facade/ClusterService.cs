@@ -2,6 +2,7 @@ using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Members;
+using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
@@ -60,7 +61,19 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
         return response;
     }
 
-    private Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context) => ListMembersAsync(context.CancellationToken);
+    /// <summary>etcd 3.5's <c>linearizable</c> option: the list reflects every configuration committed before the call
+    /// (a ReadIndex barrier, then one loop turn, after which the member directory has seen what was applied); without
+    /// it, this member's own copy, as etcd serves it.</summary>
+    private async Task<Pb.MemberListResponse> MemberListAsync(Pb.MemberListRequest request, ServerCallContext context)
+    {
+        if (request.Linearizable)
+        {
+            await facade.BarrierAsync(CommandKeyRanges.MembersMarker, context.CancellationToken).ConfigureAwait(false);
+            // The directory is refreshed at the end of the loop turn that applied the barrier; a later turn runs after it.
+            await facade.Host.InvokeAsync(_ => true, context.CancellationToken).ConfigureAwait(false);
+        }
+        return await ListMembersAsync(context.CancellationToken).ConfigureAwait(false);
+    }
 
     private async Task<Pb.MemberAddResponse> MemberAddAsync(Pb.MemberAddRequest request, ServerCallContext context, bool checkPermission)
     {

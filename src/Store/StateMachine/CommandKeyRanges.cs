@@ -20,6 +20,10 @@ public static class CommandKeyRanges
     /// later permission check), so they conflict with these too.</summary>
     public static readonly KeyRange AuthMarker = KeyRange.Single("\0curpstore/auth"u8.ToArray());
 
+    /// <summary>What a linearizable member list reads. No command writes it: configuration changes are the core's own
+    /// log entries, so such a read waits for the ReadIndex only.</summary>
+    public static readonly KeyRange MembersMarker = KeyRange.Single("\0curpstore/members"u8.ToArray());
+
     /// <summary>Every lease marker: a grant whose id the store will choose may collide with any of them.</summary>
     public static readonly KeyRange AllLeaseMarkers = KeyRange.Prefix(LeaseMarkerPrefix);
 

@@ -20,12 +20,7 @@ public sealed class CorruptionCheckTests
     public async Task AFollowerWhoseStoreWasAlteredDirectly_GetsTheCorruptAlarm_AndEveryMemberRefusesWrites()
     {
         await using var cluster = await InProcessMembers.StartAsync(3, o => o with { CorruptCheckInterval = TimeSpan.FromMilliseconds(200) });
-        await Kv.PutAsync(cluster.Channels[0], "a", "1");
-        var revision = await Kv.PutAsync(cluster.Channels[0], "b", "1");
-        for (var i = 0; i < 3; i++)
-        {
-            await Kv.WaitForRevisionAsync(cluster.Channels[i], revision);
-        }
+        await WriteTwoKeysEverywhereAsync(cluster);
         var leader = await cluster.LeaderIndexAsync();
         var victim = (leader + 1) % 3;
 
@@ -33,16 +28,7 @@ public sealed class CorruptionCheckTests
         await WaitForLogAsync(cluster, "corruption check passed", count: 3);
         Assert.IsEmpty((await AlarmsAsync(cluster.Channels[leader])).Alarms, cluster.Log);
 
-        var member = cluster.Members[victim];
-        await member.Host.InvokeAsync(_ =>
-        {
-            var image = member.Machine.CaptureImage();
-            var altered = new EtcdSnapshot(
-                [.. image.Records.Select(r => Encoding.UTF8.GetString(r.Kv.Key) == "b" ? r with { Kv = r.Kv with { Value = "tampered"u8.ToArray() } } : r)],
-                image.Meta);
-            member.Machine.RestoreSnapshot(altered);
-            return 0;
-        });
+        await TamperAsync(cluster.Members[victim], "b");
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         Pb.AlarmResponse alarms;
@@ -65,6 +51,49 @@ public sealed class CorruptionCheckTests
             CollectionAssert.Contains(status.Errors, $"memberID:{cluster.Members[victim].MemberId} alarm:CORRUPT ");
         }
     }
+
+    [TestMethod]
+    public async Task AMemberRestartedWithTheInitialCheck_StartsWhenItsPeersAgree_AndRefusesToStartWhenOneHashesItsRevisionOtherwise()
+    {
+        await using var cluster = await InProcessMembers.StartAsync(3, o => o with { InitialCorruptCheck = true });
+        var revision = await WriteTwoKeysEverywhereAsync(cluster);
+        var leader = await cluster.LeaderIndexAsync();
+        var restarted = (leader + 1) % 3;
+        Assert.IsFalse(cluster.Log.Contains("initial corruption check", StringComparison.Ordinal), "a new member has nothing to check");
+
+        await cluster.StopAsync(restarted);
+        await cluster.RestartAsync(restarted);
+        await WaitForLogAsync(cluster, "initial corruption checking passed; no corruption (2 of 2 peers compared)", count: 1);
+        await Kv.WaitForRevisionAsync(cluster.Channels[restarted], revision);
+
+        // A peer's store altered directly: the restarting member sees a different hash of the same revision.
+        await TamperAsync(cluster.Members[(leader + 2) % 3], "b");
+        await cluster.StopAsync(restarted);
+        var refused = await Assert.ThrowsExactlyAsync<InvalidDataException>(() => cluster.RestartAsync(restarted));
+        Assert.AreEqual($"{cluster.Members[restarted].MemberId:x} found data inconsistency with peers", refused.Message);
+    }
+
+    /// <summary>Puts a=1 and b=1 and waits until every member applied them; returns b's revision.</summary>
+    private static async Task<long> WriteTwoKeysEverywhereAsync(InProcessMembers cluster)
+    {
+        await Kv.PutAsync(cluster.Channels[0], "a", "1");
+        var revision = await Kv.PutAsync(cluster.Channels[0], "b", "1");
+        foreach (var channel in cluster.Channels)
+        {
+            await Kv.WaitForRevisionAsync(channel, revision);
+        }
+        return revision;
+    }
+
+    /// <summary>Changes <paramref name="key"/>'s value in the member's store directly, not through the log.</summary>
+    private static Task TamperAsync(ServerProcess member, string key) => member.Host.InvokeAsync(_ =>
+    {
+        var image = member.Machine.CaptureImage();
+        member.Machine.RestoreSnapshot(new EtcdSnapshot(
+            [.. image.Records.Select(r => Encoding.UTF8.GetString(r.Kv.Key) == key ? r with { Kv = r.Kv with { Value = "tampered"u8.ToArray() } } : r)],
+            image.Meta));
+        return 0;
+    });
 
     private static Task<Pb.AlarmResponse> AlarmsAsync(GrpcChannel channel) =>
         channel.UnaryAsync(MaintenanceMethods.Alarm, new Pb.AlarmRequest { Action = Pb.AlarmRequest.Types.AlarmAction.Get }, Options);
