@@ -162,7 +162,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
         peerServer = new GrpcServer();
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
-        var clusterOptions = new ClusterServiceOptions();
+        var clusterOptions = new ClusterServiceOptions { StrictReconfigCheck = options.StrictReconfigCheck };
         // As etcd: gRPC takes messages up to the request limit plus 512 KiB of overhead (larger ones get
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
         clientServer = new GrpcServer(new GrpcServerOptions

@@ -39,6 +39,8 @@ public sealed class ServerOptionsTests
         Assert.IsTrue(options.StrictRevisions);
         Assert.IsTrue(options.InitialCorruptCheck);
         Assert.IsFalse(Parse().InitialCorruptCheck, "off by default, as in etcd");
+        Assert.IsTrue(Parse().StrictReconfigCheck, "on by default, as in etcd");
+        Assert.IsFalse(Parse("--strict-reconfig-check=false").StrictReconfigCheck);
         Assert.AreEqual(LogLevel.Debug, options.LogLevel);
         Assert.AreEqual((4096, 7), (options.MaxRequestBytes, options.MaxTxnOps));
         Assert.AreEqual((1_572_864, 128), (Parse().MaxRequestBytes, Parse().MaxTxnOps), "etcd's defaults");

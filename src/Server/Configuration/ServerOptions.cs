@@ -71,6 +71,9 @@ public sealed record ServerOptions
     /// every peer's at its revision before it serves clients, and refuses to start on a difference.</summary>
     public bool InitialCorruptCheck { get; init; }
 
+    /// <summary>etcd's --strict-reconfig-check (default true): refuse membership changes that could cost the quorum.</summary>
+    public bool StrictReconfigCheck { get; init; } = true;
+
     /// <summary>etcd's DefaultQuotaBytes (2 GiB).</summary>
     public const long DefaultQuotaBackendBytes = 2L * 1024 * 1024 * 1024;
 

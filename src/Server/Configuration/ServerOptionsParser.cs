@@ -36,6 +36,7 @@ public static class ServerOptionsParser
           --max-txn-ops N                     operations allowed in a txn (default 128)
           --experimental-corrupt-check-time DURATION
                                               how often the leader compares the members' HashKV (default 0: never)
+          --strict-reconfig-check             refuse membership changes that could cost the quorum (default true)
           --experimental-initial-corrupt-check
                                               a restarted member compares its HashKV with its peers' before serving
           --quota-backend-bytes N             raise NOSPACE when the store would grow past N bytes (0: 2 GiB;
@@ -51,14 +52,14 @@ public static class ServerOptionsParser
         Every flag can also come from an environment variable: ETCD_NAME, ETCD_DATA_DIR, ...
         """;
 
-    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "experimental-initial-corrupt-check", "version", "help"];
+    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "strict-reconfig-check", "experimental-initial-corrupt-check", "version", "help"];
 
     /// <summary>The flags this parser knows, as etcd spells them.</summary>
     public static readonly ImmutableHashSet<string> KnownFlags =
     [
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls",
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
-        "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "experimental-initial-corrupt-check", "config-file", "log-level", "version", "help",
+        "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "experimental-initial-corrupt-check", "strict-reconfig-check", "config-file", "log-level", "version", "help",
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
     ];
 
@@ -224,6 +225,7 @@ public static class ServerOptionsParser
                 "election-timeout" => options with { ElectionTimeoutMs = PositiveInt(flag, value) },
                 "strict-revisions" => options with { StrictRevisions = Bool(flag, value) },
                 "experimental-initial-corrupt-check" => options with { InitialCorruptCheck = Bool(flag, value) },
+                "strict-reconfig-check" => options with { StrictReconfigCheck = Bool(flag, value) },
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },

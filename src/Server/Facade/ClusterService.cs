@@ -10,7 +10,7 @@ namespace CurpStore.Server.Facade;
 
 /// <summary>
 /// etcd's Cluster service: MemberList, MemberAdd, MemberRemove, MemberUpdate and MemberPromote, with etcd 3.5's checks
-/// and errors (its strict reconfiguration check is always on, as it is by default). Only the leader changes the
+/// and errors (the strict reconfiguration check is on by default, as in etcd). Only the leader changes the
 /// configuration: another member checks the caller's permission, then passes the call on to the leader's peer URL,
 /// where this service is registered too (as etcd forwards a promotion to its leader over the peer port). Members are
 /// the core's configuration, one change at a time, with each member's attributes (<see cref="MemberAttributes"/>);
@@ -88,11 +88,11 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
         await ChangeAsync(node =>
         {
             var members = MembersOf(node);
-            if (!request.IsLearner && !IsReadyToAddVoter(members))
+            if (options.StrictReconfigCheck && !request.IsLearner && !IsReadyToAddVoter(members))
             {
                 throw NotEnoughStarted;
             }
-            if (!HearsAllVoters(node))
+            if (options.StrictReconfigCheck && !HearsAllVoters(node))
             {
                 throw Unhealthy;
             }
@@ -132,7 +132,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
         {
             var members = MembersOf(node);
             var target = members.FirstOrDefault(m => m.Id == request.ID);
-            if (target is null || !target.IsLearner)
+            if (options.StrictReconfigCheck && (target is null || !target.IsLearner))
             {
                 if (!IsReadyToRemoveVoter(members, request.ID))
                 {
@@ -196,7 +196,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
             {
                 throw LearnerNotReady;
             }
-            if (!IsReadyToPromote(members))
+            if (options.StrictReconfigCheck && !IsReadyToPromote(members))
             {
                 throw NotEnoughStarted;
             }
@@ -423,6 +423,11 @@ public sealed record ClusterServiceOptions
 
     /// <summary>How often the service looks whether a change committed, a leader exists, or a transfer finished.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>etcd's <c>--strict-reconfig-check</c> (on by default): refuse a change that would leave too few started
+    /// voters for a quorum, or that comes while the leader does not hear every voter. Off, only the learner's sync
+    /// check and the core's own limits remain, as in etcd.</summary>
+    public bool StrictReconfigCheck { get; init; } = true;
 
     /// <summary>etcd's maxLearners: at most one learner at a time.</summary>
     public int MaxLearners { get; init; } = 1;
