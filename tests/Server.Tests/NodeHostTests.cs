@@ -126,7 +126,7 @@ public sealed class NodeHostTests
     }
 
     /// <summary>The leader expires the hosts' idle sessions; the next write through each host still succeeds, as
-    /// etcd's writes do after any pause (the host opens a new session rather than failing the write).</summary>
+    /// etcd's writes do after any pause (a write refused for its expired session is proposed again under a new one).</summary>
     [TestMethod]
     public async Task WritesAfterTheLeaderExpiredTheHostsIdleSessions_Succeed()
     {

@@ -23,8 +23,8 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly Channel<HostInput> inbox;
     private readonly Dictionary<ProposeId, Waiting> waiting = [];
 
-    /// <summary>Writes that arrived before this host's client session was open (bounded by the inbox capacity).</summary>
-    private readonly Queue<(HostInput.Propose Propose, long StartedTimestamp)> awaitingSession = new();
+    /// <summary>Writes waiting for this host's client session to open (bounded by the inbox capacity).</summary>
+    private readonly Queue<Waiting> awaitingSession = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly Action<string> log;
     private readonly MemberMetrics? metrics;
@@ -34,10 +34,6 @@ public sealed class NodeHost : IAsyncDisposable
     private Task? loop;
     private Task? ticker;
     private ulong registrationNonce;
-
-    /// <summary>Ticks of this host's loop, and the tick at which its proposer last started or finished a write.</summary>
-    private long hostTicks;
-    private long lastWriteTick;
 
     /// <param name="appliedObserver">Told on the loop thread about every applied command and restored snapshot (the
     /// watch hub); null when nobody listens.</param>
@@ -224,7 +220,6 @@ public sealed class NodeHost : IAsyncDisposable
                 }
                 break;
             case HostInput.Tick:
-                hostTicks++;
                 node.Tick();
                 proposer.Tick();
                 EnsureSession();
@@ -235,11 +230,11 @@ public sealed class NodeHost : IAsyncDisposable
                 break;
             case HostInput.Propose propose:
                 metrics?.Started(read: false);
-                StartCommand(propose.Build, propose.Completion, read: false, Stopwatch.GetTimestamp());
+                StartCommand(propose.Build, propose.Completion, read: false, Stopwatch.GetTimestamp(), retried: false);
                 break;
             case HostInput.Read read:
                 metrics?.Started(read: true);
-                StartCommand(read.Build, read.Completion, read: true, Stopwatch.GetTimestamp());
+                StartCommand(read.Build, read.Completion, read: true, Stopwatch.GetTimestamp(), retried: false);
                 break;
             case HostInput.Invoke invoke:
                 invoke.Action(node);
@@ -248,37 +243,29 @@ public sealed class NodeHost : IAsyncDisposable
     }
 
     /// <param name="startedTimestamp">When the command entered the loop (<see cref="Stopwatch"/>), for its latency.</param>
-    private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read, long startedTimestamp)
+    /// <param name="retried">Whether this write was already refused once for an expired session.</param>
+    private void StartCommand(Func<ProposeId, ICommand> build, TaskCompletionSource<Completion> completion, bool read, long startedTimestamp, bool retried)
     {
-        if (!read && SessionMayHaveExpired())
-        {
-            // The leader expires a session idle for SessionIdleTicks and then refuses its next write, whose caller
-            // would see "request timed out" although nothing failed: open a new session first instead.
-            RegisterSession();
-        }
-        if (!read)
-        {
-            lastWriteTick = hostTicks;
-        }
+        var caller = new Waiting(completion, read, startedTimestamp, read ? null : build, retried);
         if (!read && !proposer.HasSession)
         {
             EnsureSession();
             if (awaitingSession.Count >= options.InboxCapacity)
             {
-                Complete(new Waiting(completion, read, startedTimestamp), new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+                Complete(caller, new Completion(default, null, CompletionPath.Slow, ProposeError.TooManyRequests));
                 return;
             }
-            awaitingSession.Enqueue((new HostInput.Propose(build, completion), startedTimestamp));
+            awaitingSession.Enqueue(caller);
             return;
         }
         var command = build(read ? proposer.NextReadId() : proposer.NextId());
         var accepted = read ? proposer.Read(command) : proposer.Propose(command);
         if (!accepted)
         {
-            Complete(new Waiting(completion, read, startedTimestamp), new Completion(command.Id, null, CompletionPath.Slow, ProposeError.TooManyRequests));
+            Complete(caller, new Completion(command.Id, null, CompletionPath.Slow, ProposeError.TooManyRequests));
             return;
         }
-        waiting[read ? ReadKey(command.Id) : command.Id] = new Waiting(completion, read, startedTimestamp);
+        waiting[read ? ReadKey(command.Id) : command.Id] = caller;
     }
 
     private void Complete(Waiting caller, Completion completion)
@@ -296,13 +283,6 @@ public sealed class NodeHost : IAsyncDisposable
 
     /// <summary>Reads use client id 0 and their own sequence; keep them apart from writes in the waiting table.</summary>
     private static ProposeId ReadKey(ProposeId id) => new(ulong.MaxValue, id.Sequence);
-
-    /// <summary>True when this host's session has had no write for half the leader's idle limit (the leader counts
-    /// its own ticks, so half leaves room) and none is in flight.</summary>
-    private bool SessionMayHaveExpired() =>
-        proposer.HasSession
-        && hostTicks - lastWriteTick >= options.Node.SessionIdleTicks / 2
-        && !waiting.Keys.Any(id => id.ClientId == proposer.ClientId);
 
     private void EnsureSession()
     {
@@ -323,7 +303,7 @@ public sealed class NodeHost : IAsyncDisposable
     {
         while (proposer.HasSession && awaitingSession.TryDequeue(out var awaiting))
         {
-            StartCommand(awaiting.Propose.Build, awaiting.Propose.Completion, read: false, awaiting.StartedTimestamp);
+            StartCommand(awaiting.Build!, awaiting.Completion, read: false, awaiting.StartedTimestamp, awaiting.Retried);
         }
     }
 
@@ -356,19 +336,25 @@ public sealed class NodeHost : IAsyncDisposable
             StartCommandsAwaitingSession();
             foreach (var completion in proposer.TakeCompletions())
             {
-                if (completion.Error == ProposeError.SessionExpired && completion.Id.ClientId == proposer.ClientId)
+                var expiredSession = completion.Error == ProposeError.SessionExpired;
+                if (expiredSession && completion.Id.ClientId == proposer.ClientId)
                 {
-                    RegisterSession(); // the caller sees the error (its outcome is unknown); later writes get a new session
-                }
-                if (completion.Path != CompletionPath.Read)
-                {
-                    lastWriteTick = hostTicks;
+                    // The leader expires a session idle for SessionIdleTicks (a member whose clients paused) and refuses
+                    // its writes. Such a write was never executed and never will be (its session is closed everywhere),
+                    // so it is proposed again, once, under a new session: the caller sees a write, not the pause.
+                    RegisterSession();
                 }
                 var key = completion.Path == CompletionPath.Read ? ReadKey(completion.Id) : completion.Id;
-                if (waiting.Remove(key, out var caller))
+                if (!waiting.Remove(key, out var caller))
                 {
-                    Complete(caller, completion);
+                    continue;
                 }
+                if (expiredSession && caller is { Build: not null, Retried: false } && awaitingSession.Count < options.InboxCapacity)
+                {
+                    awaitingSession.Enqueue(caller with { Retried = true });
+                    continue;
+                }
+                Complete(caller, completion);
             }
             if (!progressed)
             {
@@ -396,7 +382,7 @@ public sealed class NodeHost : IAsyncDisposable
 
     private void FailWaiting(ProposeError error)
     {
-        foreach (var caller in waiting.Values.Concat(awaitingSession.Select(a => new Waiting(a.Propose.Completion, false, a.StartedTimestamp))))
+        foreach (var caller in waiting.Values.Concat(awaitingSession))
         {
             Complete(caller, new Completion(default, null, CompletionPath.Slow, error));
         }
@@ -445,8 +431,9 @@ public sealed class NodeHost : IAsyncDisposable
         MembershipIndex = node.MembershipIndex,
     };
 
-    /// <summary>A caller waiting for its command, with when the command entered the loop.</summary>
-    private readonly record struct Waiting(TaskCompletionSource<Completion> Completion, bool Read, long StartedTimestamp);
+    /// <summary>A caller waiting for its command, with when the command entered the loop; a write keeps how to build its
+    /// command (for a new id under a new session) and whether it was proposed again already.</summary>
+    private readonly record struct Waiting(TaskCompletionSource<Completion> Completion, bool Read, long StartedTimestamp, Func<ProposeId, ICommand>? Build, bool Retried);
 
     private abstract record HostInput
     {
