@@ -113,7 +113,7 @@ public sealed class CorruptionChecker : IAsyncDisposable
                 {
                     if (!channels.TryGetValue(url, out var channel))
                     {
-                        channels[url] = channel = new GrpcChannel(url);
+                        channels[url] = channel = facade.Peers.Open(url);
                     }
                     peers.Add(channel);
                 }

@@ -31,10 +31,12 @@ internal static class EtcdctlComparison
         Assert.AreEqual(0, differences.Count, $"{differences.Count} commands printed something else than against etcd:\n{string.Join('\n', differences)}\n{harness.Log("curpstore")}");
     }
 
-    private static string Start(ServerProcessHarness harness, string name, bool etcd, string[] extraFlags)
+    /// <summary>Starts one single-member CurpStore or etcd on free ports; <paramref name="clientScheme"/> https needs
+    /// the certificate flags in <paramref name="extraFlags"/>. Returns its client endpoint.</summary>
+    public static string Start(ServerProcessHarness harness, string name, bool etcd, string[] extraFlags, string clientScheme = "http")
     {
         var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
-        var endpoint = $"http://127.0.0.1:{clientPort}";
+        var endpoint = $"{clientScheme}://127.0.0.1:{clientPort}";
         string[] flags =
         [
             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
