@@ -39,10 +39,7 @@ public sealed class TlsCredentials : IDisposable
         {
             if (!info.IsEmpty)
             {
-                using var pem = X509Certificate2.CreateFromPemFile(info.CertFile!, info.KeyFile);
-                // Linux's TLS stack takes the ephemeral key as is; exporting keeps the key with the certificate for
-                // every platform's SslStream.
-                certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+                certificate = ClientTls.LoadPem(info.CertFile!, info.KeyFile);
             }
             var credentials = new TlsCredentials(info, certificate);
             if (!string.IsNullOrEmpty(info.TrustedCaFile))
@@ -64,23 +61,7 @@ public sealed class TlsCredentials : IDisposable
 
     /// <summary>Whether <paramref name="certificate"/> chains to the trusted CA file (or, without one, to the system's
     /// roots, which <paramref name="errors"/> already judged).</summary>
-    public bool IsTrusted(X509Certificate2 certificate, SslPolicyErrors errors)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        if (trustedRoots.Count == 0)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-        if ((errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-        {
-            return false;
-        }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trustedRoots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
+    public bool IsTrusted(X509Certificate2 certificate, SslPolicyErrors errors) => ClientTls.ChainsTo(certificate, trustedRoots, errors);
 
     /// <summary>A listener's TLS: this certificate, and with <see cref="TlsInfo.ClientCertAuth"/> a client certificate
     /// that must chain to the trusted CA (etcd's RequireAndVerifyClientCert); otherwise none is asked for.</summary>
@@ -108,15 +89,7 @@ public sealed class TlsCredentials : IDisposable
 
     /// <summary>A connection's TLS: present this certificate (if any) and trust servers that chain to the trusted CA
     /// and name the host dialled.</summary>
-    public SslClientAuthenticationOptions ClientOptions() => new()
-    {
-        ClientCertificates = Certificate is null ? null : [Certificate],
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            certificate is X509Certificate2 server
-            && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
-            && IsTrusted(server, errors),
-    };
+    public SslClientAuthenticationOptions ClientOptions() => ClientTls.Create(trustedRoots, Certificate);
 
     public void Dispose() => Certificate?.Dispose();
 }

@@ -7,7 +7,7 @@ namespace CurpStore.Server.Tests.Security;
 /// A 3-member CurpStore cluster of processes with TLS on both sides (<c>--client-cert-auth</c> and
 /// <c>--peer-client-cert-auth</c>, certificates from <c>scripts/make-test-certs.sh</c>): Debian's etcdctl with the CA
 /// and a client certificate reads what another member wrote; etcdctl without a certificate, with one of another CA or
-/// over plain HTTP is refused; a 4th member added with MemberAdd whose peer certificate comes from another CA cannot
+/// over plain HTTP is refused; the .NET client with the certificate writes and reads; a 4th member added with MemberAdd whose peer certificate comes from another CA cannot
 /// join, and the same member with a certificate of the cluster's CA then can.
 /// </summary>
 [TestClass]
@@ -46,6 +46,16 @@ public sealed class TlsClusterTests
         await Wait.UntilAsync("m3 serves the write made on m1", TimeSpan.FromSeconds(30),
             async () => (await Etcdctl.RunAsync(Client(2), [.. root, "get", "tls-key", "--print-value-only"])).Output.Trim() == "v1",
             () => harness.Log("m3"));
+        // The .NET client over TLS: its CURP proposer streams and reads go to the client URLs with the certificate.
+        await using (var client = await CurpStore.Client.CurpClient.ConnectAsync([Client(0), Client(1), Client(2)], new CurpStore.Client.CurpClientOptions
+        {
+            DefaultTimeout = TimeSpan.FromSeconds(10),
+            SslOptions = Rpc.ClientTls.FromPemFiles(certs.Ca, certs.File("client.crt"), certs.File("client.key")),
+        }))
+        {
+            await client.PutAsync("dotnet-key", "v0");
+            Assert.AreEqual("v0", (await client.GetAsync("dotnet-key")).Kvs.Single().ValueString);
+        }
         var list = await Etcdctl.RunAsync(Client(1), [.. root, "member", "list"]);
         Assert.AreEqual(3, list.Output.Split('\n').Count(l => l.Contains("https://127.0.0.1:", StringComparison.Ordinal) && l.Contains("started", StringComparison.Ordinal)), list.Output);
 
