@@ -18,8 +18,9 @@ internal abstract class LoadDriver : IAsyncDisposable
             {
                 DefaultTimeout = CallTimeout,
                 MaxInflight = Math.Max(1_024, options.Clients),
+                SslOptions = options.SslOptions(),
             }, cancellationToken).ConfigureAwait(false), options.ValueSize)
-            : new EtcdRpcDriver(options.Endpoints, options.ValueSize);
+            : new EtcdRpcDriver(options.Endpoints, options.ValueSize, options.SslOptions());
 
     /// <summary>Issues one request for logical client <paramref name="client"/>; returns how a write was decided when
     /// the driver knows it (only the CURP client does). Failures throw <see cref="RpcException"/> or
@@ -30,9 +31,9 @@ internal abstract class LoadDriver : IAsyncDisposable
 }
 
 /// <summary>etcd's KV RPCs, each logical client on one endpoint (round robin): the serving member proposes.</summary>
-internal sealed class EtcdRpcDriver(IReadOnlyList<Uri> endpoints, int valueSize) : LoadDriver
+internal sealed class EtcdRpcDriver(IReadOnlyList<Uri> endpoints, int valueSize, System.Net.Security.SslClientAuthenticationOptions? sslOptions = null) : LoadDriver
 {
-    private readonly GrpcChannel[] channels = [.. endpoints.Select(e => new GrpcChannel(e))];
+    private readonly GrpcChannel[] channels = [.. endpoints.Select(e => new GrpcChannel(e, new GrpcChannelOptions { SslOptions = sslOptions }))];
     private readonly ByteString value = ByteString.CopyFrom(new byte[valueSize]);
 
     public override async Task<CommitPath?> IssueAsync(int client, LoadKind kind, string key, CancellationToken cancellationToken)

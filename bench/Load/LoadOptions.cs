@@ -29,6 +29,9 @@ public sealed record LoadOptions
                              report), or curp-client (CurpStore driven through the .NET client, which proposes
                              every write itself and reports how many completed fast, by commit notice or slowly)
           --csv FILE         append one line of results to FILE
+          --cacert FILE      for https endpoints: the CA to trust (etcdctl's flag; default the system's roots)
+          --cert FILE, --key FILE
+                             for https endpoints: the client certificate and key to show
         """;
 
     /// <summary>The target that drives CurpStore through <c>CurpStore.Client</c> instead of etcd's RPCs.</summary>
@@ -56,6 +59,15 @@ public sealed record LoadOptions
     public bool Sequential { get; init; }
 
     public string? CsvPath { get; init; }
+
+    public string? CaCertFile { get; init; }
+
+    public string? CertFile { get; init; }
+
+    public string? KeyFile { get; init; }
+
+    /// <summary>The TLS settings of https endpoints from <c>--cacert</c>, <c>--cert</c> and <c>--key</c>.</summary>
+    public System.Net.Security.SslClientAuthenticationOptions SslOptions() => CurpStore.Rpc.ClientTls.FromPemFiles(CaCertFile, CertFile, KeyFile);
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
@@ -96,6 +108,9 @@ public sealed record LoadOptions
                     Target = value is "curp" or "etcd" or CurpClientTarget ? value : throw new ArgumentException("--target must be curp, etcd or curp-client"),
                 },
                 "--csv" => options with { CsvPath = value },
+                "--cacert" => options with { CaCertFile = value },
+                "--cert" => options with { CertFile = value },
+                "--key" => options with { KeyFile = value },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };
         }

@@ -41,7 +41,7 @@ public sealed partial class CurpClient : IAsyncDisposable, IDisposable
     private CurpClient(IEnumerable<Uri> endpoints, CurpClientOptions options)
     {
         this.options = options;
-        channels = [.. endpoints.Select(e => new GrpcChannel(e))];
+        channels = [.. endpoints.Select(e => new GrpcChannel(e, new GrpcChannelOptions { SslOptions = options.SslOptions }))];
         if (channels.Count == 0)
         {
             throw new ArgumentException("at least one endpoint is needed", nameof(endpoints));

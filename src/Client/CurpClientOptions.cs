@@ -44,6 +44,10 @@ public sealed record CurpClientOptions
     /// the revision it reports is its final mod_revision; reads wait for every accepted write.</summary>
     public bool StrictRevisions { get; init; }
 
+    /// <summary>TLS of <c>https://</c> endpoints (the CA to trust, a client certificate), for example from
+    /// <see cref="Rpc.ClientTls.FromPemFiles"/>; null: the system's roots, no client certificate.</summary>
+    public System.Net.Security.SslClientAuthenticationOptions? SslOptions { get; init; }
+
     /// <summary>Tests only: a message from a member for which this returns true is dropped before the proposer sees
     /// it (a lost answer).</summary>
     internal Func<Message, bool>? DropIncoming { get; init; }

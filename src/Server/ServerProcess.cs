@@ -58,6 +58,8 @@ public sealed class ServerProcess : IAsyncDisposable
     private PrometheusExporter? exporter;
     private MemberDirectory? directory;
     private MemberPublisher? publisher;
+    private TlsCredentials? clientTls;
+    private TlsCredentials? peerTls;
 
     /// <summary>How long a joining member keeps asking the listed members for the member list.</summary>
     public static TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -98,9 +100,12 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var jwt = options.AuthToken.Type == AuthTokenType.Jwt ? JwtTokenProvider.Create(options.AuthToken, time) : null;
+        clientTls = TlsCredentials.Load(options.ClientTls, "");
+        peerTls = TlsCredentials.Load(options.PeerTls, "peer-");
+        var peerChannels = new PeerChannels(peerTls);
         Directory.CreateDirectory(options.DataDir);
         var identity = options.InitialClusterState == ClusterState.Existing
-            ? await MemberIdentity.ForExistingClusterAsync(options, JoinTimeout, log, cancellationToken).ConfigureAwait(false)
+            ? await MemberIdentity.ForExistingClusterAsync(options, peerChannels, JoinTimeout, log, cancellationToken).ConfigureAwait(false)
             : MemberIdentity.ForNewCluster(options);
         MemberId = identity.MemberId;
         ClusterId = identity.ClusterId;
@@ -131,7 +136,7 @@ public sealed class ServerProcess : IAsyncDisposable
             : new AppliedStateObservers(new WatchHubFeed(watchHub, machine), simpleTokens);
         // Peers' addresses come from the configuration the core holds now, so a member added or moved is reachable as
         // soon as its change is in this member's log, and a removed one no longer is.
-        transport = new GrpcPeerTransport(codec, id => members.PeerUrlOf(members.Contains(id) ? id : id ^ ProposerBit), log: log);
+        transport = new GrpcPeerTransport(codec, id => members.PeerUrlOf(members.Contains(id) ? id : id ^ ProposerBit), log: log, channels: peerChannels);
         // External proposers connect on the client URL; messages for them leave through their streams, the rest through
         // the peer transport. No client may take a member's id or a member host's proposer id.
         var memberIds = identity.Bootstrap.All.ToHashSet();
@@ -160,18 +165,28 @@ public sealed class ServerProcess : IAsyncDisposable
             MembershipChanged = members.Update,
         };
 
-        peerServer = new GrpcServer();
+        var peerServerOptions = new GrpcServerOptions();
+        if (!options.PeerTls.IsEmpty)
+        {
+            peerTls.ConfigureServer(peerServerOptions);
+        }
+        peerServer = new GrpcServer(peerServerOptions);
         new CurpDeliveryService(codec, message => host.Deliver(message), log).Register(peerServer);
         var clusterOptions = new ClusterServiceOptions { StrictReconfigCheck = options.StrictReconfigCheck };
         // As etcd: gRPC takes messages up to the request limit plus 512 KiB of overhead (larger ones get
         // RESOURCE_EXHAUSTED from gRPC); the facade refuses writes above the limit itself with etcd's message.
-        clientServer = new GrpcServer(new GrpcServerOptions
+        var clientServerOptions = new GrpcServerOptions
         {
             MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes,
             CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
-        });
+        };
+        if (!options.ClientTls.IsEmpty)
+        {
+            clientTls.ConfigureServer(clientServerOptions);
+        }
+        clientServer = new GrpcServer(clientServerOptions);
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
-        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes };
+        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes, Peers = peerChannels };
         // As etcd serves /members/hashkv on the peer URL: the leader's corruption check asks the others there.
         peerServer.AddUnaryMethod(Rpc.Etcd.MaintenanceMethods.HashKV, (request, context) => KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken));
         new KvService(facade).Register(clientServer);
@@ -216,7 +231,7 @@ public sealed class ServerProcess : IAsyncDisposable
         log($"member {options.Name} ({MemberId:x16}) of cluster {ClusterId:x16}: clients on {string.Join(',', clientServer.ListeningAddresses)}, "
             + $"peers on {string.Join(',', peerServer.ListeningAddresses)}, data in {Path.GetFullPath(options.DataDir)}");
         publisher = new MemberPublisher(members, MemberId, new MemberAttributes(options.Name, [], [.. options.AdvertiseClientUrls.Select(MemberAttributes.Normalize)]),
-            peerServer.ListeningAddresses[0], () => Host.Status, log);
+            peerServer.ListeningAddresses[0], () => Host.Status, log, peerChannels);
         publisher.Start();
         if (host.Status.Members.All.Count() == 1 && host.Status.Members.Voters.Contains(MemberId))
         {
@@ -275,6 +290,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         storage?.Dispose();
         engine?.Dispose();
+        clientTls?.Dispose();
+        peerTls?.Dispose();
         exporter?.Dispose();
         metrics?.Dispose();
         log($"member {options.Name} stopped");

@@ -82,6 +82,15 @@ public sealed record ServerOptions
 
     public string? ConfigFile { get; init; }
 
+    /// <summary>TLS of the client URLs (<c>--cert-file</c>, <c>--key-file</c>, <c>--trusted-ca-file</c>,
+    /// <c>--client-cert-auth</c>; the config file's <c>client-transport-security</c>).</summary>
+    public TlsInfo ClientTls { get; init; } = new();
+
+    /// <summary>TLS of the peer URLs and of every connection to other members (<c>--peer-cert-file</c>,
+    /// <c>--peer-key-file</c>, <c>--peer-trusted-ca-file</c>, <c>--peer-client-cert-auth</c>; the config file's
+    /// <c>peer-transport-security</c>).</summary>
+    public TlsInfo PeerTls { get; init; } = new();
+
     /// <summary>The Watch service's bounds and progress interval (<c>--experimental-watch-progress-notify-interval</c>
     /// sets <see cref="WatchOptions.ProgressNotifyInterval"/>; the buffer sizes have no flag).</summary>
     public WatchOptions Watch { get; init; } = new();

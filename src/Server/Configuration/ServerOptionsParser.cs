@@ -46,13 +46,31 @@ public static class ServerOptionsParser
           --auth-token-ttl SECONDS            a simple token unused this long is forgotten (default 300)
           --experimental-watch-progress-notify-interval DURATION
                                               progress notifications to watchers that asked (default 10m0s)
+          --cert-file FILE                    PEM certificate of https client URLs
+          --key-file FILE                     its PEM private key
+          --trusted-ca-file FILE              PEM CA that client certificates must chain to
+          --client-cert-auth                  require a client certificate signed by --trusted-ca-file; with auth on,
+                                              its common name is the user of calls without a token
+          --peer-cert-file FILE               PEM certificate of https peer URLs, also shown when dialling members
+          --peer-key-file FILE                its PEM private key
+          --peer-trusted-ca-file FILE         PEM CA that other members' certificates must chain to
+          --peer-client-cert-auth             require members dialling in to show a certificate signed by it
           --config-file PATH                  YAML or JSON file with the same keys; replaces flags and environment
           --log-level debug|info|warn|error   (default info)
           --version                           print the version and exit
         Every flag can also come from an environment variable: ETCD_NAME, ETCD_DATA_DIR, ...
         """;
 
-    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "strict-reconfig-check", "experimental-initial-corrupt-check", "version", "help"];
+    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "strict-reconfig-check", "experimental-initial-corrupt-check", "version", "help", "client-cert-auth", "peer-client-cert-auth"];
+
+    /// <summary>The config file's TLS sections (etcd's YAML keys) and the flag each of their keys stands for.</summary>
+    private static readonly ImmutableDictionary<string, string> TransportSecuritySections = new Dictionary<string, string>
+    {
+        ["client-transport-security"] = "",
+        ["peer-transport-security"] = "peer-",
+    }.ToImmutableDictionary();
+
+    private static readonly ImmutableArray<string> TransportSecurityKeys = ["cert-file", "key-file", "trusted-ca-file", "client-cert-auth"];
 
     /// <summary>The flags this parser knows, as etcd spells them.</summary>
     public static readonly ImmutableHashSet<string> KnownFlags =
@@ -61,6 +79,8 @@ public static class ServerOptionsParser
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
         "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "experimental-initial-corrupt-check", "strict-reconfig-check", "config-file", "log-level", "version", "help",
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
+        "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file", "peer-key-file", "peer-trusted-ca-file",
+        "peer-client-cert-auth",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -182,6 +202,11 @@ public static class ServerOptionsParser
         foreach (var (keyNode, valueNode) in root.Children)
         {
             var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (TransportSecuritySections.TryGetValue(key, out var prefix))
+            {
+                ReadTransportSecurity(path, key, prefix, valueNode, values);
+                continue;
+            }
             if (!KnownFlags.Contains(key) || key == "config-file")
             {
                 throw new ServerOptionsException($"--config-file {path}: unknown key \"{key}\"");
@@ -194,6 +219,25 @@ public static class ServerOptionsParser
             };
         }
         return values;
+    }
+
+    /// <summary>etcd's <c>client-transport-security</c> / <c>peer-transport-security</c> mapping: its keys become
+    /// the matching flags (<c>cert-file</c> or <c>peer-cert-file</c>, ...). <c>auto-tls</c> is not supported.</summary>
+    private static void ReadTransportSecurity(string path, string section, string prefix, YamlNode node, Dictionary<string, string> values)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            throw new ServerOptionsException($"--config-file {path}: key \"{section}\" must be a mapping");
+        }
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            if (!TransportSecurityKeys.Contains(key) || valueNode is not YamlScalarNode scalar)
+            {
+                throw new ServerOptionsException($"--config-file {path}: unknown or non-scalar key \"{section}.{key}\"");
+            }
+            values[prefix + key] = scalar.Value ?? "";
+        }
     }
 
     private static ServerOptions Build(Dictionary<string, string> values)
@@ -232,6 +276,14 @@ public static class ServerOptionsParser
                 "quota-backend-bytes" => options with { QuotaBackendBytes = Int64(flag, value) },
                 "experimental-corrupt-check-time" => options with { CorruptCheckInterval = GoDuration(flag, value) },
                 "config-file" => options with { ConfigFile = value },
+                "cert-file" => options with { ClientTls = options.ClientTls with { CertFile = value } },
+                "key-file" => options with { ClientTls = options.ClientTls with { KeyFile = value } },
+                "trusted-ca-file" => options with { ClientTls = options.ClientTls with { TrustedCaFile = value } },
+                "client-cert-auth" => options with { ClientTls = options.ClientTls with { ClientCertAuth = Bool(flag, value) } },
+                "peer-cert-file" => options with { PeerTls = options.PeerTls with { CertFile = value } },
+                "peer-key-file" => options with { PeerTls = options.PeerTls with { KeyFile = value } },
+                "peer-trusted-ca-file" => options with { PeerTls = options.PeerTls with { TrustedCaFile = value } },
+                "peer-client-cert-auth" => options with { PeerTls = options.PeerTls with { ClientCertAuth = Bool(flag, value) } },
                 "auth-token" => options with { AuthToken = AuthToken(value) with { SimpleTokenTtlSeconds = options.AuthToken.SimpleTokenTtlSeconds } },
                 "auth-token-ttl" => options with { AuthToken = options.AuthToken with { SimpleTokenTtlSeconds = PositiveInt(flag, value) } },
                 "experimental-watch-progress-notify-interval" => options with { Watch = options.Watch with { ProgressNotifyInterval = ProgressInterval(flag, value) } },
@@ -276,10 +328,31 @@ public static class ServerOptionsParser
             throw new ServerOptionsException(
                 $"--initial-cluster has {options.Name}={string.Join(',', own)} but missing from --initial-advertise-peer-urls={string.Join(',', options.InitialAdvertisePeerUrls)}");
         }
+        ValidateTls(options);
         var duplicate = cluster.GroupBy(m => m.PeerUrl).FirstOrDefault(g => g.Select(m => m.Name).Distinct().Count() > 1);
         if (duplicate is not null)
         {
             throw new ServerOptionsException($"--initial-cluster: peer URL {duplicate.Key} is given to more than one member ({string.Join(", ", duplicate.Select(m => m.Name))})");
+        }
+    }
+
+    /// <summary>etcd's checks and messages: an https URL needs the side's certificate and key.</summary>
+    private static void ValidateTls(ServerOptions options)
+    {
+        if (options.ClientTls.IsEmpty && options.ListenClientUrls.FirstOrDefault(u => u.Scheme == "https") is { } client)
+        {
+            throw new ServerOptionsException($"TLS key/cert (--cert-file, --key-file) must be provided for client url {client.GetLeftPart(UriPartial.Authority)} with HTTPS scheme");
+        }
+        if (options.PeerTls.IsEmpty && options.ListenPeerUrls.FirstOrDefault(u => u.Scheme == "https") is { } peer)
+        {
+            throw new ServerOptionsException($"cannot listen on TLS for {peer.Authority}: KeyFile and CertFile are not presented");
+        }
+        foreach (var (side, tls) in new[] { ("", options.ClientTls), ("peer-", options.PeerTls) })
+        {
+            if (!tls.IsEmpty && (string.IsNullOrEmpty(tls.CertFile) || string.IsNullOrEmpty(tls.KeyFile)))
+            {
+                throw new ServerOptionsException($"--{side}cert-file and --{side}key-file must be given together");
+            }
         }
     }
 

@@ -51,7 +51,7 @@ public sealed class AuthService(EtcdFacadeContext facade)
         if (!add.NoPassword)
         {
             // Hashing is slow on purpose: refuse a requester that may not add users before spending it.
-            await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+            await facade.Auth.ThrowUnlessAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
             add = add with { PasswordHash = PasswordHasher.Hash(request.Password) };
         }
         return await ChangeAsync(add, context, h => new Pb.AuthUserAddResponse { Header = h }).ConfigureAwait(false);
@@ -59,7 +59,7 @@ public sealed class AuthService(EtcdFacadeContext facade)
 
     private async Task<Pb.AuthUserChangePasswordResponse> UserChangePasswordAsync(Pb.AuthUserChangePasswordRequest request, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        await facade.Auth.ThrowUnlessAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         var change = new UserChangePasswordRequest { Name = request.Name, PasswordHash = PasswordHasher.Hash(request.Password) };
         return await ChangeAsync(change, context, h => new Pb.AuthUserChangePasswordResponse { Header = h }).ConfigureAwait(false);
     }

@@ -117,7 +117,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
     {
         if (checkPermission)
         {
-            await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+            await facade.Auth.ThrowUnlessAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         }
         if (request.ID == facade.MemberId && facade.Host.Status.LeaderId == facade.MemberId && directory.Membership.Voters.Count > 1)
         {
@@ -278,7 +278,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
     {
         if (checkPermission)
         {
-            await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+            await facade.Auth.ThrowUnlessAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         }
         var leader = await WaitForLeaderAsync(context.CancellationToken).ConfigureAwait(false);
         if (leader == facade.MemberId)
@@ -286,7 +286,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
             return null;
         }
         var address = directory.PeerUrlOf(leader) ?? throw NoLeader;
-        using var channel = new GrpcChannel(address);
+        using var channel = facade.Peers.Open(address);
         try
         {
             return await channel.UnaryAsync(method, request, new CallOptions(Deadline: DateTime.UtcNow + options.ChangeTimeout, CancellationToken: context.CancellationToken)).ConfigureAwait(false);

@@ -98,7 +98,7 @@ public sealed class CorruptionChecker : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         var local = await KvHash.ComputeAsync(facade, 0, cancellationToken).ConfigureAwait(false);
         log($"starting initial corruption check: revision {local.HashRevision}, compacted {local.CompactRevision}, hash {local.Hash}");
-        var peers = members.Members.Where(m => m.Id != facade.MemberId).Select(m => members.PeerUrlOf(m.Id)).OfType<Uri>().Select(url => new GrpcChannel(url)).ToList();
+        var peers = members.Members.Where(m => m.Id != facade.MemberId).Select(m => members.PeerUrlOf(m.Id)).OfType<Uri>().Select(url => facade.Peers.Open(url)).ToList();
         try
         {
             var answers = await Task.WhenAll(peers.Select(channel => PeerHashAsync(channel, local.HashRevision, cancellationToken))).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public sealed class CorruptionChecker : IAsyncDisposable
                 {
                     if (!channels.TryGetValue(url, out var channel))
                     {
-                        channels[url] = channel = new GrpcChannel(url);
+                        channels[url] = channel = facade.Peers.Open(url);
                     }
                     peers.Add(channel);
                 }

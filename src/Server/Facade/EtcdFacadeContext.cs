@@ -1,6 +1,7 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Transport;
 using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using CurpStore.Wire.Etcd;
@@ -27,6 +28,9 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
 
     /// <summary>etcd's --max-request-bytes: writes whose request is larger are refused.</summary>
     public int MaxRequestBytes { get; init; } = 1_572_864;
+
+    /// <summary>How the services dial other members (forwards to the leader, hash checks): with the peer TLS settings.</summary>
+    public PeerChannels Peers { get; init; } = PeerChannels.Plain;
 
     /// <summary>etcd's --quota-backend-bytes as bytes (<see cref="long.MaxValue"/>: no quota).</summary>
     public long QuotaBackendBytes { get; init; } = Configuration.ServerOptions.DefaultQuotaBackendBytes;
@@ -132,7 +136,7 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
 
     private async ValueTask<EtcdRequest> AuthorizeAsync(EtcdRequest request, ServerCallContext context, CancellationToken cancellationToken)
     {
-        var who = await Auth.IdentifyAsync(context.RequestHeaders, cancellationToken).ConfigureAwait(false);
+        var who = await Auth.IdentifyAsync(context, cancellationToken).ConfigureAwait(false);
         return who is null && request.Auth is null ? request : request with { Auth = who }; // no copy while auth is off
     }
 

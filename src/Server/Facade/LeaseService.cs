@@ -81,7 +81,7 @@ public sealed class LeaseService(EtcdFacadeContext facade, Func<ulong, Uri?>? pe
         }
         if (request.Keys && facade.Auth.State.Enabled)
         {
-            var who = await facade.Auth.IdentifyAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+            var who = await facade.Auth.IdentifyAsync(context, context.CancellationToken).ConfigureAwait(false);
             var refused = who is null ? EtcdError.UserEmpty : response.Keys.Select(key => AuthChecker.Read(facade.Auth.State, who, key, [])).FirstOrDefault(e => e is not null);
             EtcdFacadeContext.ThrowIfInvalid(refused);
         }
@@ -141,7 +141,7 @@ public sealed class LeaseService(EtcdFacadeContext facade, Func<ulong, Uri?>? pe
         {
             return null;
         }
-        return leaderChannels.GetOrAdd(url, u => new GrpcChannel(u));
+        return leaderChannels.GetOrAdd(url, u => facade.Peers.Open(u));
     }
 
     /// <summary>A forward the leader could not answer (it stepped down, or is unreachable) is "no leader" to the client,

@@ -50,7 +50,7 @@ public sealed partial class MaintenanceService
     /// <summary>etcd's HashKV (see <see cref="KvHash"/>).</summary>
     private async Task<Pb.HashKVResponse> HashKvAsync(Pb.HashKVRequest request, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        await facade.Auth.ThrowUnlessMaintenanceAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         return await KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -59,14 +59,14 @@ public sealed partial class MaintenanceService
     /// equal on members at the same applied index.</summary>
     private async Task<Pb.HashResponse> HashAsync(Pb.HashRequest request, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        await facade.Auth.ThrowUnlessMaintenanceAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         var (image, revision) = await CaptureAsync(context).ConfigureAwait(false);
         return new Pb.HashResponse { Header = facade.Header(revision), Hash = Crc32C.Compute(SnapshotCodec.EncodeSnapshot(image)) };
     }
 
     private async Task<Pb.DefragmentResponse> DefragmentAsync(Pb.DefragmentRequest request, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        await facade.Auth.ThrowUnlessMaintenanceAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         var revision = await facade.Host.InvokeAsync(_ =>
         {
             facade.Machine.Defragment();
@@ -81,7 +81,7 @@ public sealed partial class MaintenanceService
     /// held in memory while it streams. The image is padded with zero bytes to a multiple of 512 bytes.</summary>
     private async Task SnapshotAsync(Pb.SnapshotRequest request, IServerStreamWriter<Pb.SnapshotResponse> responses, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
+        await facade.Auth.ThrowUnlessMaintenanceAdminAsync(context, context.CancellationToken).ConfigureAwait(false);
         var (image, revision) = await CaptureAsync(context).ConfigureAwait(false);
         var encoded = SnapshotCodec.EncodeSnapshot(image);
         var bytes = new byte[(encoded.Length + SnapshotAlignmentBytes - 1) / SnapshotAlignmentBytes * SnapshotAlignmentBytes];
@@ -105,7 +105,6 @@ public sealed partial class MaintenanceService
     /// so a listing reflects every alarm applied before it and a change reaches every member.</summary>
     private async Task<Pb.AlarmResponse> AlarmAsync(Pb.AlarmRequest request, ServerCallContext context)
     {
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
         var response = await facade.ProposeAlarmAsync(EtcdProtoMapping.ToStore(request), context.CancellationToken).ConfigureAwait(false);
         return EtcdProtoMapping.ToProto(response, facade.HeaderIds);
     }
@@ -118,7 +117,6 @@ public sealed partial class MaintenanceService
         {
             throw NotLeader;
         }
-        await facade.Auth.ThrowUnlessAdminAsync(context.RequestHeaders, context.CancellationToken).ConfigureAwait(false);
         if (!facade.Host.Status.Voters.Contains(request.TargetID))
         {
             throw BadLeaderTransferee;

@@ -47,7 +47,7 @@ public sealed class WatchService
         Interlocked.Increment(ref openStreams);
         try
         {
-            await new WatchStream(this, facade, hub, options, requests, responses, context.RequestHeaders).RunAsync(context.CancellationToken).ConfigureAwait(false);
+            await new WatchStream(this, facade, hub, options, requests, responses, context).RunAsync(context.CancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -40,7 +40,7 @@ internal sealed class WatchStream
     private readonly WatchService service;
     private readonly IAsyncStreamReader<Pb.WatchRequest> requests;
     private readonly IServerStreamWriter<Pb.WatchResponse> responses;
-    private readonly Metadata requestHeaders;
+    private readonly ServerCallContext call;
     private readonly Channel<Outgoing> outgoing;
     private readonly object gate = new();
     private readonly Dictionary<long, Watcher> watchers = [];
@@ -51,9 +51,9 @@ internal sealed class WatchStream
 
     public WatchStream(
         WatchService service, EtcdFacadeContext facade, WatchHub hub, WatchOptions options,
-        IAsyncStreamReader<Pb.WatchRequest> requests, IServerStreamWriter<Pb.WatchResponse> responses, Metadata requestHeaders)
+        IAsyncStreamReader<Pb.WatchRequest> requests, IServerStreamWriter<Pb.WatchResponse> responses, ServerCallContext call)
     {
-        this.requestHeaders = requestHeaders;
+        this.call = call;
         this.service = service;
         this.facade = facade;
         this.hub = hub;
@@ -136,7 +136,7 @@ internal sealed class WatchStream
         var range = new KeyRange(key, rangeEnd);
         // etcd checks read permission first, with the stream's token, and refuses with the gRPC error's text. Unlike
         // etcd 3.5, a from-key watch needs read on everything from its key on (etcd checks only the key itself).
-        var denied = await facade.Auth.CheckReadAsync(requestHeaders, key, rangeEnd, token).ConfigureAwait(false);
+        var denied = await facade.Auth.CheckReadAsync(call, key, rangeEnd, token).ConfigureAwait(false);
         string? refusal = null;
         Watcher? watcher = null;
         long revision;

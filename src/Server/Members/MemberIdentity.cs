@@ -4,6 +4,7 @@ using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Configuration;
+using CurpStore.Server.Transport;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
 namespace CurpStore.Server.Members;
@@ -41,10 +42,11 @@ public sealed record MemberIdentity(ulong MemberId, ulong ClusterId, Membership 
     /// <c>--initial-cluster</c> (retried until <paramref name="timeout"/>).</summary>
     /// <exception cref="IOException">No listed member answered with a member list that holds this member's peer
     /// URLs.</exception>
-    public static async Task<MemberIdentity> ForExistingClusterAsync(ServerOptions options, TimeSpan timeout, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<MemberIdentity> ForExistingClusterAsync(ServerOptions options, PeerChannels peers, TimeSpan timeout, Action<string> log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(peers);
         var path = Path.Combine(options.DataDir, FileName);
         if (File.Exists(path))
         {
@@ -60,7 +62,7 @@ public sealed record MemberIdentity(ulong MemberId, ulong ClusterId, Membership 
             {
                 try
                 {
-                    using var channel = new GrpcChannel(peer);
+                    using var channel = peers.Open(peer);
                     var list = await channel.UnaryAsync(ClusterMethods.MemberList, new Pb.MemberListRequest(),
                         new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(2), CancellationToken: cancellationToken)).ConfigureAwait(false);
                     var self = list.Members.FirstOrDefault(m => m.PeerURLs.Any(ownPeerUrls.Contains));

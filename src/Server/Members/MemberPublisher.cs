@@ -1,6 +1,7 @@
 using CurpStore.Rpc;
 using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Transport;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 
 namespace CurpStore.Server.Members;
@@ -12,7 +13,7 @@ namespace CurpStore.Server.Members;
 /// once applied (etcd logs it and exits).
 /// </summary>
 public sealed class MemberPublisher(
-    MemberDirectory directory, ulong self, MemberAttributes wanted, Uri ownPeerUrl, Func<HostStatus> status, Action<string> log) : IAsyncDisposable
+    MemberDirectory directory, ulong self, MemberAttributes wanted, Uri ownPeerUrl, Func<HostStatus> status, Action<string> log, PeerChannels peers) : IAsyncDisposable
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,7 +38,7 @@ public sealed class MemberPublisher(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var published = false;
-        using var channel = new GrpcChannel(ownPeerUrl);
+        using var channel = peers.Open(ownPeerUrl);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -102,7 +103,7 @@ public sealed class MemberPublisher(
             }
             try
             {
-                using var channel = new GrpcChannel(address);
+                using var channel = peers.Open(address);
                 var list = await channel.UnaryAsync(Rpc.Etcd.ClusterMethods.MemberList, new Pb.MemberListRequest(),
                     new CallOptions(Deadline: DateTime.UtcNow + PublishCallTimeout, CancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (list.Members.All(m => m.ID != self))

@@ -20,11 +20,13 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     private readonly Func<ulong, Uri?> resolve;
     private readonly Action<string> log;
     private readonly TransportOptions options;
+    private readonly PeerChannels channels;
     private readonly ConcurrentDictionary<Uri, Peer> peers = new();
     private readonly CancellationTokenSource stopping = new();
 
-    public GrpcPeerTransport(WireCodec codec, Func<ulong, Uri?> resolve, TransportOptions? options = null, Action<string>? log = null)
+    public GrpcPeerTransport(WireCodec codec, Func<ulong, Uri?> resolve, TransportOptions? options = null, Action<string>? log = null, PeerChannels? channels = null)
     {
+        this.channels = channels ?? PeerChannels.Plain;
         this.codec = codec;
         this.resolve = resolve;
         this.options = options ?? new TransportOptions();
@@ -89,7 +91,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                 SingleReader = true,
                 FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the caller counts a drop
             });
-            Channel = new GrpcChannel(address, new GrpcChannelOptions
+            Channel = transport.channels.Open(address, new GrpcChannelOptions
             {
                 MaxSendMessageSize = transport.options.MaxBatchBytes + (1 << 20),
                 // A paused or vanished peer leaves the connection open: pings notice it and end the stream.

@@ -48,10 +48,12 @@ internal static class EtcdctlComparison
     /// <summary>A transcript entry on one line, for failure messages.</summary>
     public static string Show(string text) => text.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
 
-    private static string Start(ServerProcessHarness harness, string name, bool etcd, string[] extraFlags)
+    /// <summary>Starts one single-member CurpStore or etcd on free ports; <paramref name="clientScheme"/> https needs
+    /// the certificate flags in <paramref name="extraFlags"/>. Returns its client endpoint.</summary>
+    public static string Start(ServerProcessHarness harness, string name, bool etcd, string[] extraFlags, string clientScheme = "http")
     {
         var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
-        var endpoint = $"http://127.0.0.1:{clientPort}";
+        var endpoint = $"{clientScheme}://127.0.0.1:{clientPort}";
         string[] flags =
         [
             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
