@@ -10,11 +10,12 @@ namespace CurpStore.Faults;
 /// <param name="Keys">Keys the clients share.</param>
 /// <param name="ClientsPerMember">Concurrent etcd clients per member.</param>
 /// <param name="KeepData">Keep the data dirs and member logs after a clean run (they are always kept after a failing one).</param>
-public sealed record FaultOptions(int Members, int Seconds, int Seed, bool StrictRevisions, int Keys = 8, int ClientsPerMember = 2, bool KeepData = false)
+/// <param name="ScheduleOnly">Print the seed's schedule and exit (to look at what a seed replays).</param>
+public sealed record FaultOptions(int Members, int Seconds, int Seed, bool StrictRevisions, int Keys = 8, int ClientsPerMember = 2, bool KeepData = false, bool ScheduleOnly = false)
 {
     public const string Usage = """
         usage: Faults [--members 3|5] [--seconds N] [--seed N] [--strict-revisions] [--keys N] [--clients-per-member N]
-                      [--keep-data] [--loopback]
+                      [--keep-data] [--loopback] [--schedule-only]
           Starts a cluster of real CurpStore members on loopback, injects a nemesis schedule drawn from the seed
           (kill -9 and restart, SIGSTOP/SIGCONT, partitions, the leader killed right after fast-path answers, a member
           wiped and rejoined as a new member, a learner added, promoted and removed), records every client call and the
@@ -47,6 +48,7 @@ public sealed record FaultOptions(int Members, int Seconds, int Seed, bool Stric
                 "--clients-per-member" => options with { ClientsPerMember = Number(1, 16) },
                 "--strict-revisions" => options with { StrictRevisions = true },
                 "--keep-data" => options with { KeepData = true },
+                "--schedule-only" => options with { ScheduleOnly = true },
                 "--loopback" => options,
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };

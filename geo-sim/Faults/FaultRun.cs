@@ -67,7 +67,7 @@ public sealed record FaultVerdict(
         {
             text.AppendLine(culture, $"  {problem}");
         }
-        text.AppendLine(culture, $"verdict: {(Passed ? "PASS" : "FAIL")} (replay the schedule with --seed {Options.Seed}; member logs {(Passed && !Options.KeepData ? "deleted" : "in " + Root)})");
+        text.AppendLine(culture, $"verdict: {(Passed ? "PASS" : "FAIL")} (replay the schedule with --seed {Options.Seed}; member logs {(Passed && NemesisFailures.Count == 0 && !Options.KeepData ? "deleted" : "in " + Root)})");
         return text.ToString();
 
         void Model(string name, CheckResult result, bool required)
@@ -89,12 +89,19 @@ public static class FaultRun
 {
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>Time the schedule's faults may take: the faulty phase less a few quiet seconds at its end.</summary>
+    public static int FaultTimeMs(FaultOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (options.Seconds - 5) * 1000;
+    }
+
     /// <summary>Runs <paramref name="options"/>; <paramref name="log"/> gets the seed and schedule first, then progress.</summary>
     public static async Task<FaultVerdict> RunAsync(FaultOptions options, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
-        var schedule = NemesisSchedule.Draw(options.Seed, options.Members, (options.Seconds - 5) * 1000);
+        var schedule = NemesisSchedule.Draw(options.Seed, options.Members, FaultTimeMs(options));
         log($"fault run: seed {options.Seed} (replay with --seed {options.Seed}), {options.Members} members, {options.Seconds} s{(options.StrictRevisions ? ", --strict-revisions" : "")}");
         log($"schedule ({schedule.Count} steps; the schedule replays, the timing of real processes does not):\n{NemesisSchedule.Describe(schedule).TrimEnd()}");
         var root = Directory.CreateTempSubdirectory($"curpstore-faults-{options.Seed}-").FullName;
@@ -180,12 +187,12 @@ public static class FaultRun
             {
                 if (!await watcher.WaitForRevisionAsync(finalRevision, WaitLimit).ConfigureAwait(false))
                 {
-                    problems.Add($"{watcher.Name} reached revision {watcher.LastRevision}, not {finalRevision}, within {WaitLimit}");
+                    problems.Add($"{watcher.Name} reached revision {watcher.LastRevision}, not {finalRevision}, within {WaitLimit} ({watcher.Responses} responses, {watcher.Reconnects} reconnects)");
                 }
             }
             await stopWatchers.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(watching).ConfigureAwait(false);
-            Log($"watchers stopped ({string.Join(", ", watchers.Select(w => $"{w.Name}: {w.Events.Count} events, {w.Reconnects} reconnects"))}); checking");
+            Log($"watchers stopped ({string.Join(", ", watchers.Select(w => $"{w.Name}: {w.Events.Count} events in {w.Responses} responses, {w.Reconnects} reconnects"))}); checking");
 
             var referenceEvents = reference.Events;
             problems.AddRange(reference.Problems);
@@ -205,7 +212,7 @@ public static class FaultRun
             verdict = new FaultVerdict(options, schedule, done, failures, history.Count, workload.Indeterminate, acknowledged.Count,
                 effectsOnly, strict, lost, problems, watchers.Sum(w => (long)w.Events.Count), finalRevision, root);
         }
-        if (verdict.Passed && !options.KeepData)
+        if (verdict.Passed && verdict.NemesisFailures.Count == 0 && !options.KeepData)
         {
             try
             {

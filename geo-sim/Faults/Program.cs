@@ -13,6 +13,12 @@ catch (ArgumentException e)
     Console.Error.WriteLine(FaultOptions.Usage);
     return 2;
 }
+if (options.ScheduleOnly)
+{
+    var steps = NemesisSchedule.Draw(options.Seed, options.Members, FaultRun.FaultTimeMs(options));
+    Console.Write($"seed {options.Seed}, {options.Members} members, {options.Seconds} s:\n{NemesisSchedule.Describe(steps)}");
+    return 0;
+}
 var verdict = await FaultRun.RunAsync(options, Console.WriteLine);
 Console.WriteLine(verdict.Describe());
 return verdict.Passed ? 0 : 1;

@@ -24,6 +24,12 @@ internal sealed class WatchRecorder(string name, Func<GrpcChannel> channel)
 
     public int Reconnects { get; private set; }
 
+    /// <summary>Responses received (created answers and progress included): tells a stream that never answered from
+    /// one that answered but carried no events.</summary>
+    public long Responses => Interlocked.Read(ref responses);
+
+    private long responses;
+
     public IReadOnlyList<WatchedEvent> Events
     {
         get
@@ -102,6 +108,7 @@ internal sealed class WatchRecorder(string name, Func<GrpcChannel> channel)
         while (await call.ResponseStream.MoveNext(stop).ConfigureAwait(false))
         {
             var response = call.ResponseStream.Current;
+            Interlocked.Increment(ref responses);
             if (response.Canceled)
             {
                 lock (problems)
