@@ -17,6 +17,7 @@ public sealed class MemberPublisher(
 {
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RemovalDetector removal = new(self);
     private Task? loop;
 
     /// <summary>How often the loop looks at the configuration (and retries publishing).</summary>
@@ -43,7 +44,7 @@ public sealed class MemberPublisher(
         {
             try
             {
-                if (status().IsRemoved(self) || (MayBeRemoved() && await OthersListWithoutSelfAsync(cancellationToken).ConfigureAwait(false)))
+                if (removal.IsRemoved(status()) || (MayBeRemoved() && await OthersListWithoutSelfAsync(cancellationToken).ConfigureAwait(false)))
                 {
                     log("the member has been permanently removed from the cluster");
                     removed.TrySetResult();
