@@ -168,6 +168,7 @@ public sealed class ServerProcess : IAsyncDisposable
         clientServer = new GrpcServer(new GrpcServerOptions
         {
             MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes,
+            MaxConcurrentConnections = options.MaxClientConnections,
             CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
         });
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);

@@ -95,8 +95,9 @@ internal ref struct CodecReader
         {
             return parser.ParseFrom(span);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or ArgumentException)
         {
+            // Google.Protobuf throws ArgumentOutOfRangeException for some length prefixes near int.MaxValue.
             throw new FormatException($"{what}: a malformed {typeof(T).Name}: {e.Message}", e);
         }
     }
