@@ -122,8 +122,9 @@ internal static class MessageFraming
     }
 
     /// <summary>Parses one message body. Every way the decoder can fail is the call's INTERNAL error: besides
-    /// InvalidProtocolBufferException, Google.Protobuf 3.25 throws ArgumentOutOfRangeException for a nested length
-    /// prefix near int.MaxValue (found by the request fuzzer).</summary>
+    /// InvalidProtocolBufferException, Google.Protobuf 3.25 throws ArgumentOutOfRangeException or
+    /// IndexOutOfRangeException for a nested length prefix near int.MaxValue (its limit arithmetic overflows; found by
+    /// the request fuzzer), so any exception but running out of memory counts as malformed bytes.</summary>
     /// <exception cref="RpcException">INTERNAL: the bytes are not a <paramref name="parser"/> message.</exception>
     internal static IMessage Parse(MessageParser parser, ReadOnlySequence<byte> body, bool readingRequests)
     {
@@ -131,7 +132,7 @@ internal static class MessageFraming
         {
             return parser.ParseFrom(body);
         }
-        catch (Exception e) when (e is InvalidProtocolBufferException or ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new RpcException(GrpcStatusCode.Internal, readingRequests
                 ? $"grpc: error unmarshalling request: {e.Message}"

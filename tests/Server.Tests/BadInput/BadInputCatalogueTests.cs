@@ -216,9 +216,12 @@ public sealed class BadInputCatalogueTests
         answer = await raw.SendAsync(KVMethods.Range.FullName, RawGrpc.Frame(0, [0x08, 0x01]));
         AssertStatus(GrpcStatusCode.InvalidArgument, "etcdserver: key is not provided", answer);
         // Found by the fuzzer: a nested message's length prefix of int.MaxValue made the decoder throw
-        // ArgumentOutOfRangeException, which reached the client as "Exception was thrown by handler."
+        // ArgumentOutOfRangeException or IndexOutOfRangeException, which reached the client as "Exception was thrown
+        // by handler."
         answer = await raw.SendAsync(WatchMethods.Watch.FullName, RawGrpc.Frame(0, Convert.FromHexString("12FFFFFFFF070ADF00")));
         AssertStatus(GrpcStatusCode.Internal, "grpc: error unmarshalling request: Specified argument was out of the range of valid values.", answer);
+        answer = await raw.SendAsync(WatchMethods.Watch.FullName, RawGrpc.Frame(0, Convert.FromHexString("1A0012FFFFFFFF070A00")));
+        AssertStatus(GrpcStatusCode.Internal, "grpc: error unmarshalling request: Index was outside the bounds of the array.", answer);
         await AssertStillServesAsync();
     }
 
