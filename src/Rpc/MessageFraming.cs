@@ -52,13 +52,17 @@ internal static class MessageFraming
     }
 
     /// <summary>
-    /// Reads the next message, or null when the stream ended cleanly between messages.
+    /// Reads the next message, or null when the stream ended cleanly between messages. A server reading requests
+    /// (<paramref name="readingRequests"/>) words its errors as grpc-go's server does, because etcd clients and tools
+    /// see those (checked against etcd 3.4): bytes that do not parse are INTERNAL "grpc: error unmarshalling request:
+    /// ...", a stream that ends inside a message is UNKNOWN "unexpected EOF".
     /// </summary>
     /// <exception cref="RpcException">
     /// RESOURCE_EXHAUSTED for a message above <paramref name="maxReceiveSize"/>; INTERNAL for a set compressed flag,
-    /// an unknown flag, a stream that ends inside a message, or bytes that do not parse.
+    /// an unknown flag or bytes that do not parse; INTERNAL (client) or UNKNOWN (server) for a stream that ends
+    /// inside a message.
     /// </exception>
-    public static async ValueTask<T?> ReadAsync<T>(PipeReader reader, MessageParser<T> parser, int maxReceiveSize, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadAsync<T>(PipeReader reader, MessageParser<T> parser, int maxReceiveSize, bool readingRequests, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
         while (true)
@@ -80,12 +84,12 @@ internal static class MessageFraming
                     T message;
                     try
                     {
-                        message = parser.ParseFrom(body);
+                        message = (T)Parse(parser, body, readingRequests);
                     }
-                    catch (InvalidProtocolBufferException e)
+                    catch (RpcException)
                     {
                         reader.AdvanceTo(buffer.Start);
-                        throw new RpcException(GrpcStatusCode.Internal, $"grpc: failed to unmarshal the received message: {e.Message}", innerException: e);
+                        throw;
                     }
 
                     reader.AdvanceTo(body.End);
@@ -101,7 +105,9 @@ internal static class MessageFraming
                     return null;
                 }
 
-                throw new RpcException(GrpcStatusCode.Internal, "grpc: the stream ended inside a message (unexpected EOF)");
+                throw readingRequests
+                    ? new RpcException(GrpcStatusCode.Unknown, "unexpected EOF")
+                    : new RpcException(GrpcStatusCode.Internal, "grpc: the stream ended inside a message (unexpected EOF)");
             }
 
             if (result.IsCanceled)
@@ -112,6 +118,25 @@ internal static class MessageFraming
 
             // Keep what we have and wait for more: at most one message (bounded by maxReceiveSize) is buffered.
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Parses one message body. Every way the decoder can fail is the call's INTERNAL error: besides
+    /// InvalidProtocolBufferException, Google.Protobuf 3.25 throws ArgumentOutOfRangeException or
+    /// IndexOutOfRangeException for a nested length prefix near int.MaxValue (its limit arithmetic overflows; found by
+    /// the request fuzzer), so any exception but running out of memory counts as malformed bytes.</summary>
+    /// <exception cref="RpcException">INTERNAL: the bytes are not a <paramref name="parser"/> message.</exception>
+    internal static IMessage Parse(MessageParser parser, ReadOnlySequence<byte> body, bool readingRequests)
+    {
+        try
+        {
+            return parser.ParseFrom(body);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new RpcException(GrpcStatusCode.Internal, readingRequests
+                ? $"grpc: error unmarshalling request: {e.Message}"
+                : $"grpc: failed to unmarshal the received message: {e.Message}", innerException: e);
         }
     }
 

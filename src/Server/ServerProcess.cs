@@ -178,6 +178,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var clientServerOptions = new GrpcServerOptions
         {
             MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes,
+            MaxConcurrentConnections = options.MaxClientConnections,
             CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
         };
         if (!options.ClientTls.IsEmpty)

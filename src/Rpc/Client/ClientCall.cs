@@ -136,7 +136,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
         {
             try
             {
-                message = await MessageFraming.ReadAsync(_responseReader!, _method.ResponseParser, _channel.Options.MaxReceiveMessageSize, _cancellation.Token)
+                message = await MessageFraming.ReadAsync(_responseReader!, _method.ResponseParser, _channel.Options.MaxReceiveMessageSize, readingRequests: false, _cancellation.Token)
                     .ConfigureAwait(false);
             }
             catch (Exception e)

@@ -56,7 +56,8 @@ internal sealed class ServerCall : IDisposable
         where TRequest : class, IMessage<TRequest>
     {
         TRequest? request = await ReadRequestAsync(parser, CancellationToken).ConfigureAwait(false);
-        return request ?? throw new RpcException(GrpcStatusCode.Internal, "grpc: the client closed the request stream without sending the request message");
+        // grpc-go's server answers a unary or server-streaming call whose request stream ends before any message so.
+        return request ?? throw new RpcException(GrpcStatusCode.Unknown, "EOF");
     }
 
     public async ValueTask<TRequest?> ReadRequestAsync<TRequest>(MessageParser<TRequest> parser, CancellationToken cancellationToken)
@@ -65,7 +66,7 @@ internal sealed class ServerCall : IDisposable
         PipeReader body = Http.Request.BodyReader;
         try
         {
-            return await MessageFraming.ReadAsync(body, parser, Options.MaxReceiveMessageSize, cancellationToken).ConfigureAwait(false);
+            return await MessageFraming.ReadAsync(body, parser, Options.MaxReceiveMessageSize, readingRequests: true, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException && e is not OperationCanceledException && CancellationToken.IsCancellationRequested)
         {

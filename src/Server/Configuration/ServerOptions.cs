@@ -50,6 +50,10 @@ public sealed record ServerOptions
     /// <summary>etcd's --max-txn-ops: operations allowed in one txn, in each of its branches (default 128).</summary>
     public int MaxTxnOps { get; init; } = 128;
 
+    /// <summary>Connections the client URLs accept at once; more are closed as soon as they are accepted (clients see
+    /// UNAVAILABLE). etcd has no such bound; no flag sets it.</summary>
+    public long MaxClientConnections { get; init; } = 10_000;
+
     /// <summary>etcd's --quota-backend-bytes: a write that would grow the store's size (<c>dbSize</c>) to this many
     /// bytes raises NOSPACE. 0 means etcd's default of 2 GiB, a negative value no quota.</summary>
     public long QuotaBackendBytes { get; init; }

@@ -10,6 +10,12 @@ namespace CurpStore.Store;
 /// </summary>
 public static class RequestValidator
 {
+    /// <summary>How deep txns may nest (a txn holding a txn is depth 2). etcd bounds nesting only through the op budget
+    /// (each level gets what is left of --max-txn-ops, so 128 levels); here a request and its response must also decode
+    /// within protobuf's default depth of 100 messages, and each txn level takes two (TxnRequest, RequestOp; TxnResponse,
+    /// ResponseOp). Deeper is refused as etcd refuses an exhausted budget, with "too many operations".</summary>
+    public const int MaxTxnDepth = 32;
+
     public static EtcdError? ValidateRange(RangeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -52,15 +58,15 @@ public static class RequestValidator
     public static EtcdError? ValidateTxn(TxnRequest request, int maxTxnOps)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return CheckTxn(request, maxTxnOps) ?? CheckIntervals(request.Success).Error ?? CheckIntervals(request.Failure).Error;
+        return CheckTxn(request, maxTxnOps, depth: 1) ?? CheckIntervals(request.Success).Error ?? CheckIntervals(request.Failure).Error;
     }
 
     /// <summary>etcd's checkTxnRequest: the widest of compares, success and failure counts against the budget, and a
     /// nested txn gets what is left of it.</summary>
-    private static EtcdError? CheckTxn(TxnRequest request, int maxTxnOps)
+    private static EtcdError? CheckTxn(TxnRequest request, int maxTxnOps, int depth)
     {
         var opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
-        if (opCount > maxTxnOps)
+        if (opCount > maxTxnOps || depth > MaxTxnDepth)
         {
             return EtcdError.TooManyOps;
         }
@@ -73,7 +79,7 @@ public static class RequestValidator
         }
         foreach (var op in request.Success.Concat(request.Failure))
         {
-            if (CheckOp(op, maxTxnOps - opCount) is { } error)
+            if (CheckOp(op, maxTxnOps - opCount, depth) is { } error)
             {
                 return error;
             }
@@ -81,12 +87,12 @@ public static class RequestValidator
         return null;
     }
 
-    private static EtcdError? CheckOp(RequestOp op, int maxTxnOps) => op switch
+    private static EtcdError? CheckOp(RequestOp op, int maxTxnOps, int depth) => op switch
     {
         { RequestRange: { } range } => ValidateRange(range),
         { RequestPut: { } put } => ValidatePut(put),
         { RequestDeleteRange: { } delete } => ValidateDeleteRange(delete),
-        { RequestTxn: { } txn } => CheckTxn(txn, maxTxnOps),
+        { RequestTxn: { } txn } => CheckTxn(txn, maxTxnOps, depth + 1),
         _ => EtcdError.KeyNotFound, // an empty oneof: etcd answers "key not found"
     };
 

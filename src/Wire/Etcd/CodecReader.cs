@@ -95,8 +95,10 @@ internal ref struct CodecReader
         {
             return parser.ParseFrom(span);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Google.Protobuf throws ArgumentOutOfRangeException or IndexOutOfRangeException for some length prefixes
+            // near int.MaxValue: any decoder failure means malformed bytes.
             throw new FormatException($"{what}: a malformed {typeof(T).Name}: {e.Message}", e);
         }
     }

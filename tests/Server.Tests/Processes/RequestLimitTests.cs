@@ -16,22 +16,8 @@ public sealed class RequestLimitTests
     public async Task RequestAndTxnLimits_AnswerAsEtcdDoes(string system)
     {
         using var harness = new ServerProcessHarness();
-        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
-        string[] flags =
-        [
-            "--listen-client-urls", $"http://127.0.0.1:{clientPort}", "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
-            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
-            "--initial-cluster", $"m1=http://127.0.0.1:{peerPort}", "--max-request-bytes", "2048", "--max-txn-ops", "2",
-        ];
-        if (system == "etcd")
-        {
-            harness.StartEtcd("m1", flags);
-        }
-        else
-        {
-            harness.Start("m1", ["--name", "m1", .. flags]);
-        }
-        using var channel = new GrpcChannel(new Uri($"http://127.0.0.1:{clientPort}"), new GrpcChannelOptions { MaxSendMessageSize = 8 << 20 });
+        var endpoint = harness.StartSingleMember(system, "--max-request-bytes", "2048", "--max-txn-ops", "2");
+        using var channel = new GrpcChannel(endpoint, new GrpcChannelOptions { MaxSendMessageSize = 8 << 20 });
         await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(30));
 
         Task<Pb.PutResponse> Put(int valueBytes) => channel.UnaryAsync(KVMethods.Put,

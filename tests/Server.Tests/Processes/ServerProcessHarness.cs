@@ -58,6 +58,28 @@ internal sealed class ServerProcessHarness : IDisposable
     /// under <see cref="Root"/>.</summary>
     public Process StartEtcd(string name, params string[] flags) => StartEtcdMember(name, name, flags);
 
+    /// <summary>Starts a one-member cluster "m1" of <paramref name="system"/> ("curpstore" or "etcd", Debian's etcd 3.4)
+    /// on free loopback ports with <paramref name="flags"/> too, and returns its client endpoint.</summary>
+    public Uri StartSingleMember(string system, params string[] flags)
+    {
+        var (clientPort, peerPort) = (FreePort(), FreePort());
+        string[] all =
+        [
+            "--listen-client-urls", $"http://127.0.0.1:{clientPort}", "--advertise-client-urls", $"http://127.0.0.1:{clientPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--initial-cluster", $"m1=http://127.0.0.1:{peerPort}", .. flags,
+        ];
+        if (system == "etcd")
+        {
+            StartEtcd("m1", all);
+        }
+        else
+        {
+            Start("m1", ["--name", "m1", .. all]);
+        }
+        return new Uri($"http://127.0.0.1:{clientPort}");
+    }
+
     /// <summary>Starts Debian's real etcd as member <paramref name="memberName"/>, logging to <paramref name="logName"/>
     /// (member names repeat across clusters started by one harness; log names do not).</summary>
     public Process StartEtcdMember(string logName, string memberName, IEnumerable<string> flags)

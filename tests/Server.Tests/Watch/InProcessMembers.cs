@@ -27,6 +27,9 @@ internal sealed class InProcessMembers : IAsyncDisposable
 
     public IReadOnlyList<GrpcChannel> Channels { get; private set; } = [];
 
+    /// <summary>Each member's client URL, for requests the gRPC channel cannot make (raw HTTP/2, sockets).</summary>
+    public IReadOnlyList<Uri> ClientUrls => [.. memberOptions.Select(options => options.ListenClientUrls[0])];
+
     public string Log
     {
         get
