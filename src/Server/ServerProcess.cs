@@ -32,11 +32,10 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>etcd's grpcOverheadBytes: the client listener takes messages this much above --max-request-bytes.</summary>
     public const int GrpcOverheadBytes = 512 * 1024;
 
-    /// <summary>Calls one client connection may carry at once. etcd (grpc-go) sets no limit, so etcd clients keep every
-    /// call on one connection; with Kestrel's 1,000 a client past it opens more connections, and under overload some
-    /// of their calls failed with "The HTTP/2 server closed the connection" (measured with bench's open-loop load)
-    /// instead of being answered. What a member holds stays bounded by the host's pending-request bound: calls over it
-    /// are refused at once with "too many requests" and their streams end.</summary>
+    /// <summary>Calls one client connection may carry at once. etcd (grpc-go) sets no limit, so etcd clients keep all
+    /// their calls on one connection; Kestrel's default of 1,000 would make a busy client open more. The member's
+    /// memory is bounded by the host's pending-request bound instead: calls over it are refused at once with "too many
+    /// requests", which ends their streams.</summary>
     public const int MaxStreamsPerClientConnection = 100_000;
 
     /// <summary>The proposer id of the host of member <paramref name="memberId"/>.</summary>
