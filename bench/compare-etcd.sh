@@ -3,43 +3,13 @@
 # with the same load tool: 1, 16, 64 and 256 clients. Writes bench/results/compare-etcd.csv and prints a markdown table.
 #   bench/compare-etcd.sh [TOTAL_PER_POINT]      (default 5000 requests per point)
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
 total=${1:-5000}
-work=$(mktemp -d /tmp/curpstore-compare.XXXXXX)
-mkdir -p "$repo/bench/results"
+source "$(dirname "$0")/bench-env.sh" compare
 csv="$repo/bench/results/compare-etcd.csv"
 rm -f "$csv"
-command -v etcd >/dev/null || { echo "etcd is missing: apt-get install -y etcd-server" >&2; exit 1; }
 
-dotnet build "$repo/bench/Bench.csproj" -c Release -nologo -v quiet >/dev/null
-dotnet build "$repo/src/Server/Server.csproj" -c Release -nologo -v quiet >/dev/null
-bench="$repo/bench/bin/Release/net10.0/CurpStore.Bench.dll"
-
-etcd_pids=()
-cleanup() {
-  for pid in "${etcd_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  CURPSTORE_SERVER_DLL="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll" \
-    bash "$repo/deploy/local-cluster.sh" stop --state-dir "$work/curpstore" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# CurpStore: 3 members, clients on 51379/51389/51399.
-CURPSTORE_SERVER_DLL="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll" \
-  bash "$repo/deploy/local-cluster.sh" start 3 --state-dir "$work/curpstore" --base-port 51379 >/dev/null
-curp_endpoints="http://127.0.0.1:51379,http://127.0.0.1:51389,http://127.0.0.1:51399"
-
-# etcd: 3 members, clients on 52379/52389/52399, the same default heartbeat and election timeout.
-cluster="e1=http://127.0.0.1:52380,e2=http://127.0.0.1:52390,e3=http://127.0.0.1:52400"
-for i in 1 2 3; do
-  client=$((52379 + 10 * (i - 1))); peer=$((52380 + 10 * (i - 1)))
-  etcd --name "e$i" --data-dir "$work/etcd$i" --listen-client-urls "http://127.0.0.1:$client" \
-    --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$peer" --initial-cluster "$cluster" \
-    --initial-cluster-state new --initial-cluster-token compare > "$work/etcd$i.log" 2>&1 &
-  etcd_pids+=("$!")
-done
-etcd_endpoints="http://127.0.0.1:52379,http://127.0.0.1:52389,http://127.0.0.1:52399"
+# CurpStore: 3 members, clients on 51379/51389/51399; etcd: 3 members, clients on 52379/52389/52399.
+start_clusters 3 51379 52379
 
 # Both clusters elect and serve before the first measured point (a warm-up run per system).
 sleep 4

@@ -6,19 +6,11 @@
 # time from the start until a linearizable get of the last key answers; then read the process's resident memory
 # (VmRSS, and its peak VmHWM) and the data dir's size. Writes bench/results/restart-compare.csv, prints a table.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
 keys=${1:-1000000}
 value_size=${2:-256}
-work=$(mktemp -d /tmp/curpstore-restart.XXXXXX)
-mkdir -p "$repo/bench/results"
-csv="$repo/bench/results/restart-compare.csv"
-command -v etcd >/dev/null || { echo "etcd is missing: apt-get install -y etcd-server" >&2; exit 1; }
 command -v etcdctl >/dev/null || { echo "etcdctl is missing: apt-get install -y etcd-client" >&2; exit 1; }
-
-dotnet build "$repo/bench/Bench.csproj" -c Release -nologo -v quiet >/dev/null
-dotnet build "$repo/src/Server/Server.csproj" -c Release -nologo -v quiet >/dev/null
-bench="$repo/bench/bin/Release/net10.0/CurpStore.Bench.dll"
-server="$repo/src/Server/bin/Release/net10.0/CurpStore.Server.dll"
+source "$(dirname "$0")/bench-env.sh" restart
+csv="$repo/bench/results/restart-compare.csv"
 
 pid=""
 cleanup() {

@@ -11,12 +11,14 @@ public enum LoadKind
 }
 
 /// <summary>The load tool's command line: <c>put|range|txn|mixed --endpoints URLS --clients N (--total N | --seconds N)
-/// --key-space N --conflict R --value-size N [--target curp|etcd|curp-client] [--csv FILE]</c>.</summary>
+/// --key-space N --conflict R --value-size N [--rate N --max-outstanding N] [--member-pids PIDS] [--target curp|etcd|curp-client]
+/// [--csv FILE]</c>.</summary>
 public sealed record LoadOptions
 {
     public const string Usage = """
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
-                     [--conflict R] [--value-size N] [--sequential] [--target curp|etcd|curp-client] [--csv FILE]
+                     [--conflict R] [--value-size N] [--sequential] [--rate N [--max-outstanding N]]
+                     [--member-pids PIDS] [--target curp|etcd|curp-client] [--csv FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
@@ -25,6 +27,12 @@ public sealed record LoadOptions
           --value-size N     bytes per value (default 256)
           --sequential       request i uses key i mod key-space instead of a random key (fills a store with
                              exactly --key-space keys when --total equals it)
+          --rate N           open loop: N requests/s in all, issued on schedule whatever the answers (each client
+                             N/clients per second); needs --seconds
+          --max-outstanding N  open loop: requests one client may have unanswered (default 64); a request due
+                             while that many are out is not sent and counts as failed ("load: ... outstanding")
+          --member-pids PIDS comma-separated process ids of the members: their resident memory is sampled and the
+                             highest peak (VmHWM) is reported
           --target T         the system under test: curp or etcd (both driven through etcd's API, named in the
                              report), or curp-client (CurpStore driven through the .NET client, which proposes
                              every write itself and reports how many completed fast, by commit notice or slowly)
@@ -69,6 +77,16 @@ public sealed record LoadOptions
     /// <summary>The TLS settings of https endpoints from <c>--cacert</c>, <c>--cert</c> and <c>--key</c>.</summary>
     public System.Net.Security.SslClientAuthenticationOptions SslOptions() => CurpStore.Rpc.ClientTls.FromPemFiles(CaCertFile, CertFile, KeyFile);
 
+    /// <summary>Open loop: requests per second in all, sent on schedule whatever the answers; null for closed loop
+    /// (each client waits for its answer before the next request).</summary>
+    public int? RatePerSecond { get; init; }
+
+    /// <summary>Open loop: unanswered requests one client may have; a request due beyond it fails in the tool.</summary>
+    public int MaxOutstandingPerClient { get; init; } = 64;
+
+    /// <summary>Member processes whose resident memory (<c>/proc/PID/status</c>) the run samples.</summary>
+    public IReadOnlyList<int> MemberPids { get; init; } = [];
+
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
         if (args.Count == 0)
@@ -111,8 +129,15 @@ public sealed record LoadOptions
                 "--cacert" => options with { CaCertFile = value },
                 "--cert" => options with { CertFile = value },
                 "--key" => options with { KeyFile = value },
+                "--rate" => options with { RatePerSecond = Positive(flag, value, 10_000_000) },
+                "--max-outstanding" => options with { MaxOutstandingPerClient = Positive(flag, value, 1_000_000) },
+                "--member-pids" => options with { MemberPids = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => Positive(flag, p, int.MaxValue))] },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };
+        }
+        if (options.RatePerSecond is not null && options.Seconds is null)
+        {
+            throw new ArgumentException("--rate needs --seconds (an open loop runs for a time, not a count)");
         }
         return endpoints is { Count: > 0 } ? options : throw new ArgumentException("--endpoints is required");
     }

@@ -32,6 +32,12 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>etcd's grpcOverheadBytes: the client listener takes messages this much above --max-request-bytes.</summary>
     public const int GrpcOverheadBytes = 512 * 1024;
 
+    /// <summary>Calls one client connection may carry at once. etcd (grpc-go) sets no limit, so etcd clients keep all
+    /// their calls on one connection; Kestrel's default of 1,000 would make a busy client open more. The member's
+    /// memory is bounded by the host's pending-request bound instead: calls over it are refused at once with "too many
+    /// requests", which ends their streams.</summary>
+    public const int MaxStreamsPerClientConnection = 100_000;
+
     /// <summary>The proposer id of the host of member <paramref name="memberId"/>.</summary>
     public static ulong ProposerIdOf(ulong memberId) => memberId ^ ProposerBit;
 
@@ -179,6 +185,7 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             MaxReceiveMessageSize = options.MaxRequestBytes + GrpcOverheadBytes,
             MaxConcurrentConnections = options.MaxClientConnections,
+            MaxConcurrentStreamsPerConnection = MaxStreamsPerClientConnection,
             CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
         };
         if (!options.ClientTls.IsEmpty)

@@ -189,4 +189,49 @@ public sealed class NodeHostTests
         Assert.AreEqual(ProposeError.TooManyRequests, refused.Error);
         Assert.IsFalse(results[0].IsCompleted);
     }
+
+    /// <summary>The host holds at most MaxPendingRequests client requests: while its loop is busy, the ones over the
+    /// bound are refused at once with TooManyRequests; the admitted ones all succeed, and answered ones free their room.</summary>
+    [TestMethod]
+    public async Task RequestsOverThePendingBound_AreRefusedAtOnce_AndAnsweredOnesFreeTheirRoom()
+    {
+        const int bound = 8;
+        await using var host = new NodeHost(
+            new HostOptions
+            {
+                Node = new NodeConfig { NodeId = 1, RandomSeed = 1, ElectionTimeoutTicks = 10, HeartbeatTicks = 1 },
+                ProposerId = 1_001,
+                MaxPendingRequests = bound,
+                TickInterval = TimeSpan.FromMilliseconds(10),
+            },
+            Membership.Of([1UL]), new KvStateMachine(), new InMemoryMemberStorage(), new InProcessNetwork());
+        host.Start();
+        for (var i = 0; i < 500 && host.Status.Role != NodeRole.Leader; i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.AreEqual(NodeRole.Leader, host.Status.Role, "a single member elects itself");
+        Assert.IsTrue((await Put(host, "warm", "up")).Succeeded);
+
+        // Hold the loop so that nothing offered now is answered until the gate opens.
+        using var gate = new ManualResetEventSlim();
+        var held = host.InvokeAsync(_ => gate.Wait(TimeSpan.FromSeconds(30)));
+        var offered = Enumerable.Range(0, bound + 5).Select(i => host.ProposeAsync(id => new KvCommand(id, KvOperation.Put, $"k{i}", "v"))).ToList();
+        var read = host.ReadAsync(id => new KvCommand(id, KvOperation.Get, "k0"));
+        Assert.AreEqual(bound, host.PendingRequests);
+        foreach (var refused in offered.Skip(bound).Append(read))
+        {
+            Assert.IsTrue(refused.IsCompleted, "a request over the bound waits for nothing");
+            Assert.AreEqual(ProposeError.TooManyRequests, (await refused).Error);
+        }
+        Assert.IsTrue(offered.Take(bound).All(t => !t.IsCompleted));
+
+        gate.Set();
+        Assert.IsTrue(await held);
+        var admitted = await Task.WhenAll(offered.Take(bound)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.IsTrue(admitted.All(c => c.Succeeded), string.Join(", ", admitted.Select(c => c.Error).Distinct()));
+        Assert.AreEqual(0, host.PendingRequests);
+        var again = await Task.WhenAll(Enumerable.Range(0, bound).Select(i => Put(host, $"again{i}", "v")));
+        Assert.IsTrue(again.All(c => c.Succeeded), "answered requests gave their room back");
+    }
 }

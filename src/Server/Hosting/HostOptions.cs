@@ -14,6 +14,12 @@ public sealed record HostOptions
     /// <see cref="ProposeError.TooManyRequests"/>.</summary>
     public int InboxCapacity { get; init; } = 65_536;
 
+    /// <summary>Client requests (writes and linearizable reads) the host holds at once, from the moment they are offered
+    /// until they are answered; one more is refused at once with <see cref="ProposeError.TooManyRequests"/>. This bounds
+    /// both the memory requests take and the time an admitted one waits behind the others (the same cut as the
+    /// proposer's own in-flight bound, so nothing admitted is refused later for load).</summary>
+    public int MaxPendingRequests { get; init; } = 1_024;
+
     /// <summary>Inputs the loop steps before it persists and sends once (the batch size of group persistence).</summary>
     public int MaxInputsPerBatch { get; init; } = 1_024;
 

@@ -35,6 +35,9 @@ public sealed class NodeHost : IAsyncDisposable
     private Task? ticker;
     private ulong registrationNonce;
 
+    /// <summary>Client requests offered and not yet answered (any thread adds, the loop's answers take away).</summary>
+    private int pendingRequests;
+
     /// <param name="appliedObserver">Told on the loop thread about every applied command and restored snapshot (the
     /// watch hub); null when nobody listens.</param>
     /// <param name="metrics">Counts completions by path, failures, leader changes and what the core reports; null
@@ -150,10 +153,16 @@ public sealed class NodeHost : IAsyncDisposable
         stopping.Dispose();
     }
 
+    /// <summary>Client requests offered and not yet answered (at most <see cref="HostOptions.MaxPendingRequests"/>).</summary>
+    public int PendingRequests => Volatile.Read(ref pendingRequests);
+
     private Task<Completion> Enqueue(HostInput input, TaskCompletionSource<Completion> completion, CancellationToken cancellationToken)
     {
-        if (!inbox.Writer.TryWrite(input))
+        // Over the bound the request is refused before it takes any room, as etcd refuses when its apply lags: the
+        // caller gets "too many requests" at once instead of a place at the end of a long queue.
+        if (Interlocked.Increment(ref pendingRequests) > options.MaxPendingRequests || !inbox.Writer.TryWrite(input))
         {
+            Interlocked.Decrement(ref pendingRequests);
             if (input is HostInput.Propose)
             {
                 metrics?.Failed();
@@ -278,6 +287,7 @@ public sealed class NodeHost : IAsyncDisposable
                 ? $"write {completion.Id} committed on the {MemberMetrics.PathLabel(completion.Path)} path in {elapsed.TotalMilliseconds:F1} ms"
                 : $"write {completion.Id} failed: {completion.Error} after {elapsed.TotalMilliseconds:F1} ms");
         }
+        Interlocked.Decrement(ref pendingRequests);
         caller.Completion.TrySetResult(completion);
     }
 

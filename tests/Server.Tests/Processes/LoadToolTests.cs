@@ -11,6 +11,8 @@ public sealed class LoadToolTests
     [DataRow("--endpoints is required", "put")]
     [DataRow("--clients must be a whole number from 1 to 100000", "put", "--endpoints", "http://127.0.0.1:2379", "--clients", "0")]
     [DataRow("--conflict must be between 0 and 1", "put", "--endpoints", "http://127.0.0.1:2379", "--conflict", "2")]
+    [DataRow("--rate needs --seconds", "put", "--endpoints", "http://127.0.0.1:2379", "--rate", "1000")]
+    [DataRow("--max-outstanding must be a whole number from 1 to 1000000", "put", "--endpoints", "http://127.0.0.1:2379", "--max-outstanding", "0")]
     public void BadOptions_AreRefusedWithAMessage(string expected, params string[] args)
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => LoadOptions.Parse(args));
@@ -39,12 +41,12 @@ public sealed class LoadToolTests
         {
             // Every put reports its path; alone, a member's own durable copy is a majority: commit notice.
             Assert.AreEqual(400, result.PathCounts!.Sum(), result.Summary());
-            StringAssert.EndsWith(lines[1], ",0,400,0");
+            StringAssert.EndsWith(lines[1], ",0,400,0,,0,0,", "no offered rate, refusals or memory sample in a closed loop");
         }
         else
         {
             Assert.IsNull(result.PathCounts);
-            StringAssert.EndsWith(lines[1], ",,,");
+            StringAssert.EndsWith(lines[1], ",,,,,0,0,");
         }
     }
 

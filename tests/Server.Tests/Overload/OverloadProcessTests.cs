@@ -1,0 +1,65 @@
+using CurpStore.Bench.Load;
+using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
+using CurpStore.Server.Hosting;
+using CurpStore.Server.Tests.Processes;
+using Google.Protobuf;
+using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
+
+namespace CurpStore.Server.Tests.Overload;
+
+/// <summary>
+/// A member process under overload: the load tool's open loop offers far more puts than a member on this machine
+/// commits (README "Overload": about 1,500 a second), with 64 clients x 64 unanswered = 4,096 requests in flight
+/// against the host's bound of <see cref="HostOptions.MaxPendingRequests"/>. The member must refuse the excess with
+/// etcd's RESOURCE_EXHAUSTED "etcdserver: too many requests" and nothing else, keep every put it acknowledged (and none
+/// it refused), keep serving, and stay under the README's memory bound.
+/// </summary>
+[TestClass]
+public sealed class OverloadProcessTests
+{
+    /// <summary>The bound README "Overload" states for a member under this load (256-byte values), in MiB.</summary>
+    public const int PeakRssBoundMiB = 768;
+
+    [TestMethod]
+    public async Task TenfoldOverload_RefusesWithTooManyRequests_KeepsEveryAcknowledgedPut_AndStaysUnderTheMemoryBound()
+    {
+        using var harness = new ServerProcessHarness();
+        var (clientPort, peerPort) = (ServerProcessHarness.FreePort(), ServerProcessHarness.FreePort());
+        var endpoint = $"http://127.0.0.1:{clientPort}";
+        var member = harness.Start("m1",
+            "--name", "m1", "--data-dir", Path.Combine(harness.Root, "m1.curpstore"),
+            "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+            "--listen-peer-urls", $"http://127.0.0.1:{peerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
+            "--initial-cluster", $"m1=http://127.0.0.1:{peerPort}");
+        using var channel = new GrpcChannel(new Uri(endpoint));
+        await ServerProcessHarness.WaitForLeaderAsync(channel, TimeSpan.FromSeconds(60));
+
+        // Sequential keys: every put the tool sends has a key of its own, so the keys present count the puts applied.
+        var options = LoadOptions.Parse([
+            "put", "--endpoints", endpoint, "--clients", "64", "--seconds", "10", "--rate", "20000", "--max-outstanding", "64",
+            "--key-space", "100000000", "--sequential", "--value-size", "256", "--member-pids", member.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var result = await LoadRunner.RunAsync(options);
+        var summary = result.Summary();
+        Console.WriteLine(summary);
+
+        Assert.IsGreaterThan(0, result.TooManyRequests, $"some puts must be refused for load: {summary}");
+        Assert.AreEqual(result.Failed, result.TooManyRequests + result.NotSent, $"no error but \"too many requests\": {summary}");
+        Assert.IsGreaterThan(0, result.Succeeded, summary);
+        Assert.IsFalse(member.HasExited, harness.Log("m1"));
+
+        // Afterwards the member serves, and holds exactly the puts it acknowledged: none lost, none it refused.
+        var after = await ServerProcessHarness.PutAsync(channel, "after/overload", "ok", TimeSpan.FromSeconds(30));
+        Assert.IsGreaterThan(1L, after.Header.Revision);
+        var applied = await channel.UnaryAsync(KVMethods.Range, new Pb.RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8("bench/"),
+            RangeEnd = ByteString.CopyFromUtf8("bench0"),
+            CountOnly = true,
+        }, new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30)));
+        Assert.AreEqual(result.Succeeded, applied.Count, summary);
+
+        Assert.IsNotNull(result.PeakRssKb, "the member's memory was sampled");
+        Assert.IsLessThan(PeakRssBoundMiB * 1024L, result.PeakRssKb.Value, $"peak RSS {result.PeakRssKb / 1024} MiB: {summary}");
+    }
+}
