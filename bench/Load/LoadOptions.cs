@@ -17,6 +17,7 @@ public sealed record LoadOptions
     public const string Usage = """
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
                      [--conflict R] [--value-size N] [--sequential] [--target curp|etcd|curp-client] [--csv FILE]
+                     [--key-prefix P] [--warmup SECONDS] [--samples FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
@@ -29,6 +30,11 @@ public sealed record LoadOptions
                              report), or curp-client (CurpStore driven through the .NET client, which proposes
                              every write itself and reports how many completed fast, by commit notice or slowly)
           --csv FILE         append one line of results to FILE
+          --key-prefix P     other keys are bench/P/N instead of bench/N (load tools run side by side, as in the
+                             geo benchmark, then share only the hot key)
+          --warmup SECONDS   requests that start in the first SECONDS are left out of the latencies (default 0);
+                             the counts of writes by path include them
+          --samples FILE     write every measured request: start offset s, latency ms, hot key (1/0), commit path
         """;
 
     /// <summary>The target that drives CurpStore through <c>CurpStore.Client</c> instead of etcd's RPCs.</summary>
@@ -56,6 +62,14 @@ public sealed record LoadOptions
     public bool Sequential { get; init; }
 
     public string? CsvPath { get; init; }
+
+    /// <summary>Names the non-hot keys (bench/prefix/N), so load tools running side by side never share them.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>Requests that start before this many seconds are not measured (their paths are still counted).</summary>
+    public int WarmupSeconds { get; init; }
+
+    public string? SamplesPath { get; init; }
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
@@ -96,6 +110,9 @@ public sealed record LoadOptions
                     Target = value is "curp" or "etcd" or CurpClientTarget ? value : throw new ArgumentException("--target must be curp, etcd or curp-client"),
                 },
                 "--csv" => options with { CsvPath = value },
+                "--key-prefix" => options with { KeyPrefix = value },
+                "--warmup" => options with { WarmupSeconds = Positive(flag, value, 3_600) },
+                "--samples" => options with { SamplesPath = value },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CurpStore.Client;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
 
 namespace CurpStore.Bench.Load;
 
@@ -29,6 +30,16 @@ public sealed record LoadResult(LoadOptions Options, int Succeeded, int Failed, 
     public const string CsvHeader = "target,kind,clients,succeeded,failed,seconds,throughput_per_s,p50_ms,p90_ms,p99_ms,p999_ms,fast,commit_notice,slow";
 }
 
+/// <summary>One measured request: when it started (seconds into the run), how long it took, whether it used the hot key,
+/// and how the write completed when the target says.</summary>
+public sealed record LoadSample(double StartSeconds, double LatencyMs, bool Hot, CommitPath? Path)
+{
+    public const string CsvHeader = "start_s,latency_ms,hot,path";
+
+    public string CsvLine() => string.Create(CultureInfo.InvariantCulture,
+        $"{StartSeconds:F4},{LatencyMs:F3},{(Hot ? 1 : 0)},{Path switch { CommitPath.Fast => CommitPathTrailer.Fast, CommitPath.CommitNotice => CommitPathTrailer.CommitNotice, CommitPath.Slow => CommitPathTrailer.Slow, _ => "" }}");
+}
+
 /// <summary>
 /// Drives any etcd v3 endpoint (CurpStore or etcd) through the project's own gRPC client, or CurpStore through its
 /// .NET client (<c>--target curp-client</c>): N clients, each with one request in flight, spread over the endpoints; a
@@ -46,26 +57,33 @@ public static class LoadRunner
         var failed = 0;
         var paths = new int[Enum.GetValues<CommitPath>().Length];
         var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-        var latencies = new List<double>[options.Clients];
+        var samples = new List<LoadSample>[options.Clients];
         var clock = Stopwatch.StartNew();
         var deadline = options.Seconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
+        var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+        var keyPrefix = options.KeyPrefix is { } prefix ? $"bench/{prefix}/" : "bench/";
         using var reporter = progress is null ? null : new Timer(_ => progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {clock.Elapsed.TotalSeconds,6:F1} s  {Volatile.Read(ref succeeded),9} ok  {Volatile.Read(ref failed),6} failed")), null, 1_000, 1_000);
         var clients = Enumerable.Range(0, options.Clients).Select(client => Task.Run(async () =>
         {
-            var mine = latencies[client] = new List<double>();
+            var mine = samples[client] = [];
             var random = new Random(client * 7919 + 17);
             int sequence;
             while (clock.Elapsed < deadline && ((sequence = Interlocked.Increment(ref issued)) <= options.Total || options.Seconds is not null))
             {
                 var keyNumber = options.Sequential ? (sequence - 1) % options.KeySpace : random.Next(options.KeySpace);
-                var key = random.NextDouble() < options.Conflict ? HotKey : $"bench/{keyNumber:D9}";
+                var hot = random.NextDouble() < options.Conflict;
+                var key = hot ? HotKey : $"{keyPrefix}{keyNumber:D9}";
                 var kind = options.Kind != LoadKind.Mixed ? options.Kind : random.Next(10) switch { < 5 => LoadKind.Put, < 8 => LoadKind.Range, _ => LoadKind.Txn };
+                var startedAt = clock.Elapsed;
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
                     var path = await driver.IssueAsync(client, kind, key, cancellationToken).ConfigureAwait(false);
-                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (startedAt >= warmup)
+                    {
+                        mine.Add(new LoadSample(startedAt.TotalSeconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds, hot, path));
+                    }
                     Interlocked.Increment(ref succeeded);
                     if (path is { } decided)
                     {
@@ -85,9 +103,16 @@ public static class LoadRunner
             progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  failed {count} times: {message}"));
         }
         var elapsed = clock.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l ?? []).ToArray();
+        var measured = samples.SelectMany(l => l ?? []).OrderBy(s => s.StartSeconds).ToList();
+        var all = measured.Select(s => s.LatencyMs).ToArray();
         Array.Sort(all);
-        var result = new LoadResult(options, succeeded, failed, elapsed, all, options.Target == LoadOptions.CurpClientTarget ? paths : null);
+        // etcd-API targets report paths only when the server names them (CurpStore's trailer; etcd sends none).
+        var reportsPaths = options.Target == LoadOptions.CurpClientTarget || paths.Sum() > 0;
+        var result = new LoadResult(options, succeeded, failed, elapsed, all, reportsPaths ? paths : null);
+        if (options.SamplesPath is { } samplesPath)
+        {
+            File.WriteAllLines(samplesPath, [LoadSample.CsvHeader, .. measured.Select(s => s.CsvLine())]);
+        }
         if (options.CsvPath is { } csv)
         {
             var header = File.Exists(csv) ? "" : LoadResult.CsvHeader + Environment.NewLine;

@@ -31,6 +31,8 @@ public static class ServerOptionsParser
           --heartbeat-interval MS             (default 100)
           --election-timeout MS               (default 1000; at least 5 heartbeats)
           --strict-revisions                  answer writes only once their revision is final
+          --experimental-fast-path=true|false CURP's fast path (default true); false: every write is ordered by the
+                                              leader and answered after it is applied, as in Raft
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
@@ -49,7 +51,7 @@ public static class ServerOptionsParser
         Every flag can also come from an environment variable: ETCD_NAME, ETCD_DATA_DIR, ...
         """;
 
-    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "version", "help"];
+    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "experimental-fast-path", "version", "help"];
 
     /// <summary>The flags this parser knows, as etcd spells them.</summary>
     public static readonly ImmutableHashSet<string> KnownFlags =
@@ -58,6 +60,7 @@ public static class ServerOptionsParser
         "initial-cluster", "initial-cluster-state", "initial-cluster-token", "heartbeat-interval", "election-timeout",
         "strict-revisions", "snapshot-count", "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "experimental-corrupt-check-time", "config-file", "log-level", "version", "help",
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
+        "experimental-fast-path",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -221,6 +224,7 @@ public static class ServerOptionsParser
                 "heartbeat-interval" => options with { HeartbeatIntervalMs = PositiveInt(flag, value) },
                 "election-timeout" => options with { ElectionTimeoutMs = PositiveInt(flag, value) },
                 "strict-revisions" => options with { StrictRevisions = Bool(flag, value) },
+                "experimental-fast-path" => options with { FastPath = Bool(flag, value) },
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },

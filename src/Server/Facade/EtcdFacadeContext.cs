@@ -1,6 +1,8 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Metrics;
 using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 using CurpStore.Wire.Etcd;
@@ -71,6 +73,11 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
             request = await AuthorizeAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), cancellationToken).ConfigureAwait(false);
+        if (completion.Succeeded)
+        {
+            // etcd clients ignore unknown trailers; the load tool counts them against this member's /metrics.
+            context.ResponseTrailers.Add(CommitPathTrailer.Name, MemberMetrics.PathLabel(completion.Path));
+        }
         return Answer(completion);
     }
 
