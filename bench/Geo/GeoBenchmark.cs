@@ -40,6 +40,8 @@ public static class GeoBenchmark
         var clock = Stopwatch.StartNew();
         var done = 0;
         var points = new List<GeoPoint>();
+        var pointsCsv = Path.Combine(output, "points.csv");
+        await File.WriteAllTextAsync(pointsCsv, GeoPoint.CsvHeader + "\n"); // one line per point as it ends: a crash keeps what was measured
         foreach (var (topology, system, runs) in plan)
         {
             progress.WriteLine($"== {Name(topology)} / {system}: bringing the rig up ({topology.Regions.Count} members, leader in {topology.LeaderRegion})");
@@ -69,8 +71,10 @@ public static class GeoBenchmark
                     var member = rig.Plan.Members.First(m => m.Region == region);
                     var metrics = before is null || after is null || clientKind != GeoPoint.EtcdApi ? null : after[member.Name] - before[member.Name];
                     var floorMs = QuorumFloor.Compute(topology, topology.Regions.Count, region).FloorMs;
-                    points.Add(new GeoPoint(Name(topology), system, clientKind, conflict, region, floorMs, result.Succeeded, result.Failed,
-                        result.SortedLatenciesMs, result.Paths, metrics, Path.GetFileName(result.SamplesFile)));
+                    var point = new GeoPoint(Name(topology), system, clientKind, conflict, region, floorMs, result.Succeeded, result.Failed,
+                        result.SortedLatenciesMs, result.Paths, metrics, Path.GetFileName(result.SamplesFile));
+                    points.Add(point);
+                    await File.AppendAllTextAsync(pointsCsv, point.CsvLine() + "\n");
                 }
                 done++;
                 var elapsed = clock.Elapsed;
@@ -87,7 +91,6 @@ public static class GeoBenchmark
                 progress.WriteLine($"warning: the leader moved to {leader} during the runs");
             }
         }
-        await File.WriteAllLinesAsync(Path.Combine(output, "points.csv"), [GeoPoint.CsvHeader, .. points.Select(p => p.CsvLine())]);
         return points;
     }
 
@@ -179,21 +182,34 @@ public static class GeoBenchmark
     /// Scraped from the root namespace straight to the member's address: no link delay.</summary>
     private static async Task<Dictionary<string, PathCounts>> ScrapeAllAsync(RigRun rig, string output, string label)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         var counts = new Dictionary<string, PathCounts>();
         foreach (var member in rig.Plan.Members)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, RigPlan.ClientUrl(member) + "/metrics")
-            {
-                Version = HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            };
-            using var response = await http.SendAsync(request);
-            var text = await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync();
+            var text = await ScrapeAsync(RigPlan.ClientUrl(member) + "/metrics");
             await File.WriteAllTextAsync(Path.Combine(output, "metrics", $"{label}-{member.Region}.txt"), text);
             counts[member.Name] = new PathCounts(Committed(text, CommitPathTrailer.Fast), Committed(text, CommitPathTrailer.CommitNotice), Committed(text, CommitPathTrailer.Slow));
         }
         return counts;
+    }
+
+    /// <summary>One scrape over h2c, tried up to 5 times: a loaded member now and then closes the connection (GOAWAY)
+    /// under a request.</summary>
+    private static async Task<string> ScrapeAsync(string url)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+                using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+                using var response = await http.SendAsync(request);
+                return await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync();
+            }
+            catch (Exception e) when (attempt < 5 && e is HttpRequestException or TaskCanceledException)
+            {
+                await Task.Delay(1_000);
+            }
+        }
     }
 
     /// <summary>The value of <c>curpstore_proposals_committed_total{path="..."}</c> in an exposition (the tests read the

@@ -49,7 +49,7 @@ public static class GeoReport
                     var toEtcd = Ratio(curp, etcd?.MedianMs);
                     var conflictToEtcd = Ratio(curpConflict, etcdConflict?.MedianMs);
                     text.Append(CultureInfo.InvariantCulture,
-                        $"| {region} | {floorMs:F0} | {Ms(curp)} | {Ms(noFast)} | {Ms(etcd)} | {Format(toFloor)} | {Format(toEtcd)} | {Ms(curpConflict)} | {Ms(etcdConflict)} | {Format(conflictToEtcd)} | {curp?.ClientPaths?.ToString() ?? "–"} | {Agreement(points, topology, region)} |\n");
+                        $"| {region} | {floorMs:F0} | {Ms(curp)} | {Ms(noFast)} | {Ms(etcd)} | {Format(toFloor)} | {Format(toEtcd)} | {Ms(curpConflict)} | {Ms(etcdConflict)} | {Format(conflictToEtcd)} | {curp?.ClientPaths?.ToString() ?? "–"} | {(kind == GeoPoint.EtcdApi ? Agreement(points, topology, region) : "–")} |\n");
                     var where = $"{topology}, {kind}, {region}";
                     Check(checks, toFloor, FloorBound, $"{where}: CurpStore p50 / floor");
                     Check(checks, toEtcd, EtcdBound, $"{where}: CurpStore p50 / etcd p50");
