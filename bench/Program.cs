@@ -2,6 +2,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using CurpStore.Bench.Geo;
 using CurpStore.Bench.Load;
 using CurpStore.Bench.Store;
 
@@ -10,7 +11,8 @@ namespace CurpStore.Bench;
 internal static class Program
 {
     /// <summary>
-    /// <c>put|range|txn|mixed ...</c> runs the load tool against any etcd v3 endpoint; <c>restart ...</c> measures a
+    /// <c>put|range|txn|mixed ...</c> runs the load tool against any etcd v3 endpoint; <c>geo ...</c> runs the geo
+    /// benchmark through the WAN rig (bench/Geo, bench/geo-bench.sh); <c>restart ...</c> measures a
     /// restart of the state machine on the FASTER engine (bench/Store/RestartMeasurement.cs); anything else goes to
     /// BenchmarkDotNet (<c>--filter '*'</c> runs every micro-benchmark, in-process: the default out-of-process toolchain
     /// generates a project that would inherit this repository's build settings and central package versions).
@@ -26,6 +28,30 @@ internal static class Program
             var result = await LoadRunner.RunAsync(options, Console.Error);
             Console.WriteLine(result.Summary());
             return result.Succeeded > 0 ? 0 : 1;
+        }
+        if (args.Length > 0 && args[0] == "geo")
+        {
+            if (ParseOrExplain(() => GeoOptions.Parse(args), GeoOptions.Usage) is not { } geo)
+            {
+                return 2;
+            }
+            var points = await GeoBenchmark.RunAsync(geo, Console.Out);
+            var summary = GeoReport.Summary(points);
+            await File.WriteAllTextAsync(Path.Combine(geo.OutputDirectory, "summary.md"), summary);
+            Console.WriteLine(summary);
+            if (geo.Plots)
+            {
+                foreach (var png in GeoReport.Plot(points, geo.OutputDirectory))
+                {
+                    Console.WriteLine($"plot: {png}");
+                }
+            }
+            if (geo.ReadmePath is { } readme)
+            {
+                GeoReport.WriteIntoReadme(readme, summary);
+                Console.WriteLine($"summary written into {readme}");
+            }
+            return 0;
         }
         if (args.Length > 0 && args[0] == "restart")
         {

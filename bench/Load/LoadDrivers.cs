@@ -36,23 +36,38 @@ internal sealed class EtcdRpcDriver(IReadOnlyList<Uri> endpoints, int valueSize,
     private readonly GrpcChannel[] channels = [.. endpoints.Select(e => new GrpcChannel(e, new GrpcChannelOptions { SslOptions = sslOptions }))];
     private readonly ByteString value = ByteString.CopyFrom(new byte[valueSize]);
 
-    public override async Task<CommitPath?> IssueAsync(int client, LoadKind kind, string key, CancellationToken cancellationToken)
+    public override Task<CommitPath?> IssueAsync(int client, LoadKind kind, string key, CancellationToken cancellationToken)
     {
         var channel = channels[client % channels.Length];
         var bytes = ByteString.CopyFromUtf8(key);
         var options = new CallOptions(Deadline: DateTime.UtcNow + CallTimeout, CancellationToken: cancellationToken);
-        await (kind switch
+        return kind switch
         {
-            LoadKind.Put => channel.UnaryAsync(KVMethods.Put, new Pb.PutRequest { Key = bytes, Value = value }, options),
-            LoadKind.Range => channel.UnaryAsync(KVMethods.Range, new Pb.RangeRequest { Key = bytes }, options),
-            _ => (Task)channel.UnaryAsync(KVMethods.Txn, new Pb.TxnRequest
+            LoadKind.Put => CallAsync(channel, KVMethods.Put, new Pb.PutRequest { Key = bytes, Value = value }, options),
+            LoadKind.Range => CallAsync(channel, KVMethods.Range, new Pb.RangeRequest { Key = bytes }, options),
+            _ => CallAsync(channel, KVMethods.Txn, new Pb.TxnRequest
             {
                 // A compare-and-put: succeeds when the key is absent or at any version (version >= 0), as clients do.
                 Compare = { new Pb.Compare { Key = bytes, Target = Pb.Compare.Types.CompareTarget.Version, Result = Pb.Compare.Types.CompareResult.Greater, Version = -1 } },
                 Success = { new Pb.RequestOp { RequestPut = new Pb.PutRequest { Key = bytes, Value = value } } },
             }, options),
-        }).ConfigureAwait(false);
-        return null;
+        };
+    }
+
+    /// <summary>One call; a CurpStore member names how a write it proposed completed in a trailer (etcd sends none).</summary>
+    private static async Task<CommitPath?> CallAsync<TRequest, TResponse>(GrpcChannel channel, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        using var call = channel.StartUnary(method, request, options);
+        await call.ResponseAsync.ConfigureAwait(false);
+        return call.GetTrailers().GetValue(CommitPathTrailer.Name) switch
+        {
+            CommitPathTrailer.Fast => CommitPath.Fast,
+            CommitPathTrailer.CommitNotice => CommitPath.CommitNotice,
+            CommitPathTrailer.Slow => CommitPath.Slow,
+            _ => null,
+        };
     }
 
     public override ValueTask DisposeAsync()

@@ -19,6 +19,7 @@ public sealed record LoadOptions
         usage: bench put|range|txn|mixed --endpoints URLS [--clients N] [--total N | --seconds N] [--key-space N]
                      [--conflict R] [--value-size N] [--sequential] [--rate N [--max-outstanding N]]
                      [--member-pids PIDS] [--target curp|etcd|curp-client] [--csv FILE]
+                     [--key-prefix P] [--warmup SECONDS] [--samples FILE]
           --endpoints URLS   comma-separated etcd v3 client URLs (CurpStore or etcd)
           --clients N        concurrent clients, each with one request in flight (default 16)
           --total N          requests in all (default 10000), or --seconds N of load
@@ -40,6 +41,11 @@ public sealed record LoadOptions
           --cacert FILE      for https endpoints: the CA to trust (etcdctl's flag; default the system's roots)
           --cert FILE, --key FILE
                              for https endpoints: the client certificate and key to show
+          --key-prefix P     other keys are bench/P/N instead of bench/N (load tools run side by side, as in the
+                             geo benchmark, then share only the hot key)
+          --warmup SECONDS   requests that start in the first SECONDS are left out of the latencies (default 0);
+                             the counts of writes by path include them
+          --samples FILE     write every measured request: start offset s, latency ms, hot key (1/0), commit path
         """;
 
     /// <summary>The target that drives CurpStore through <c>CurpStore.Client</c> instead of etcd's RPCs.</summary>
@@ -86,6 +92,13 @@ public sealed record LoadOptions
 
     /// <summary>Member processes whose resident memory (<c>/proc/PID/status</c>) the run samples.</summary>
     public IReadOnlyList<int> MemberPids { get; init; } = [];
+    /// <summary>Names the non-hot keys (bench/prefix/N), so load tools running side by side never share them.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>Requests that start before this many seconds are not measured (their paths are still counted).</summary>
+    public int WarmupSeconds { get; init; }
+
+    public string? SamplesPath { get; init; }
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
@@ -132,6 +145,9 @@ public sealed record LoadOptions
                 "--rate" => options with { RatePerSecond = Positive(flag, value, 10_000_000) },
                 "--max-outstanding" => options with { MaxOutstandingPerClient = Positive(flag, value, 1_000_000) },
                 "--member-pids" => options with { MemberPids = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => Positive(flag, p, int.MaxValue))] },
+                "--key-prefix" => options with { KeyPrefix = value },
+                "--warmup" => options with { WarmupSeconds = Positive(flag, value, 3_600) },
+                "--samples" => options with { SamplesPath = value },
                 _ => throw new ArgumentException($"unknown flag {flag}"),
             };
         }

@@ -2,8 +2,19 @@ using System.Diagnostics;
 using System.Globalization;
 using CurpStore.Client;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
 
 namespace CurpStore.Bench.Load;
+
+/// <summary>One measured request: when it started (seconds into the run), how long it took, whether it used the hot key,
+/// and how the write completed when the target says.</summary>
+public sealed record LoadSample(double StartSeconds, double LatencyMs, bool Hot, CommitPath? Path)
+{
+    public const string CsvHeader = "start_s,latency_ms,hot,path";
+
+    public string CsvLine() => string.Create(CultureInfo.InvariantCulture,
+        $"{StartSeconds:F4},{LatencyMs:F3},{(Hot ? 1 : 0)},{Path switch { CommitPath.Fast => CommitPathTrailer.Fast, CommitPath.CommitNotice => CommitPathTrailer.CommitNotice, CommitPath.Slow => CommitPathTrailer.Slow, _ => "" }}");
+}
 
 /// <summary>One load run's numbers. <paramref name="PathCounts"/> counts the writes by <see cref="CommitPath"/> (indexed
 /// by its value) when the target reports them (<c>curp-client</c>).</summary>
@@ -72,8 +83,10 @@ public static class LoadRunner
         var failed = 0;
         var paths = new int[Enum.GetValues<CommitPath>().Length];
         var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-        var latencies = new List<double>[options.Clients];
+        var samples = new List<LoadSample>[options.Clients];
         var clock = Stopwatch.StartNew();
+        var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+        var keyPrefix = options.KeyPrefix is { } prefix ? $"bench/{prefix}/" : "bench/";
         var deadline = options.Seconds is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
         using var reporter = progress is null ? null : new Timer(_ => progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {clock.Elapsed.TotalSeconds,6:F1} s  {Volatile.Read(ref succeeded),9} ok  {Volatile.Read(ref failed),6} failed")), null, 1_000, 1_000);
@@ -84,21 +97,26 @@ public static class LoadRunner
             errors.AddOrUpdate(message, times, (_, count) => count + times);
         }
 
-        // One request of one client; the latency list is the client's own (an open-loop client's answers complete
-        // concurrently, so they lock it).
+        // One request of one client; the sample list is the client's own (an open-loop client's answers complete
+        // concurrently, so they lock it). Requests that start in the warm-up are counted but not measured.
         async Task IssueOneAsync(int client, int sequence, Random random)
         {
             var keyNumber = options.Sequential ? (sequence - 1) % options.KeySpace : random.Next(options.KeySpace);
-            var key = random.NextDouble() < options.Conflict ? HotKey : $"bench/{keyNumber:D9}";
+            var hot = random.NextDouble() < options.Conflict;
+            var key = hot ? HotKey : $"{keyPrefix}{keyNumber:D9}";
             var kind = options.Kind != LoadKind.Mixed ? options.Kind : random.Next(10) switch { < 5 => LoadKind.Put, < 8 => LoadKind.Range, _ => LoadKind.Txn };
+            var startedAt = clock.Elapsed;
             var started = Stopwatch.GetTimestamp();
             try
             {
                 var path = await driver.IssueAsync(client, kind, key, cancellationToken).ConfigureAwait(false);
-                var mine = latencies[client];
-                lock (mine)
+                if (startedAt >= warmup)
                 {
-                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    var mine = samples[client];
+                    lock (mine)
+                    {
+                        mine.Add(new LoadSample(startedAt.TotalSeconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds, hot, path));
+                    }
                 }
                 Interlocked.Increment(ref succeeded);
                 if (path is { } decided)
@@ -114,7 +132,7 @@ public static class LoadRunner
 
         var clients = Enumerable.Range(0, options.Clients).Select(client => Task.Run(async () =>
         {
-            latencies[client] = [];
+            samples[client] = [];
             var random = new Random(client * 7919 + 17);
             if (options.RatePerSecond is { } rate)
             {
@@ -172,13 +190,20 @@ public static class LoadRunner
         {
             progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  failed {count} times: {message}"));
         }
-        var all = latencies.SelectMany(l => l ?? []).ToArray();
+        var measured = samples.SelectMany(l => l ?? []).OrderBy(s => s.StartSeconds).ToList();
+        var all = measured.Select(s => s.LatencyMs).ToArray();
         Array.Sort(all);
-        var result = new LoadResult(options, succeeded, failed, elapsed, all, options.Target == LoadOptions.CurpClientTarget ? paths : null)
+        // etcd-API targets report paths only when the server names them (CurpStore's trailer; etcd sends none).
+        var reportsPaths = options.Target == LoadOptions.CurpClientTarget || paths.Sum() > 0;
+        var result = new LoadResult(options, succeeded, failed, elapsed, all, reportsPaths ? paths : null)
         {
             Errors = new Dictionary<string, int>(errors),
             PeakRssKb = memory.PeakKb(),
         };
+        if (options.SamplesPath is { } samplesPath)
+        {
+            File.WriteAllLines(samplesPath, [LoadSample.CsvHeader, .. measured.Select(s => s.CsvLine())]);
+        }
         if (options.CsvPath is { } csv)
         {
             var header = File.Exists(csv) ? "" : LoadResult.CsvHeader + Environment.NewLine;

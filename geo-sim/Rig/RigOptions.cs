@@ -30,6 +30,10 @@ public sealed record RigOptions
     /// reading after <c>down</c>, tests throw them away.</summary>
     public bool DeleteRunDirectoryOnDispose { get; init; }
 
+    /// <summary>The run's name (null: <see cref="RigPlan.NewRunName"/>). Namespaces and interfaces start with it, so
+    /// a tool that shares the machine with other rig users picks its own prefix (8 characters, as the default's).</summary>
+    public string? RunName { get; init; }
+
     /// <summary>Seeds the links' jitter.</summary>
     public int Seed { get; init; } = 1;
 }

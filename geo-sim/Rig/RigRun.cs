@@ -46,7 +46,7 @@ public sealed class RigRun : IAsyncDisposable
             throw new RigException($"unknown system \"{options.System}\" (curpstore, etcd or none)");
         }
         HostNetwork.CheckPrerequisites();
-        var plan = RigPlan.Create(options.Topology, options.Members, options.ClientRegions, RigPlan.NewRunName(), HostNetwork.FreeSubnetOctet());
+        var plan = RigPlan.Create(options.Topology, options.Members, options.ClientRegions, options.RunName ?? RigPlan.NewRunName(), HostNetwork.FreeSubnetOctet());
         var runDirectory = Path.Combine(options.StateDirectory, plan.RunName);
         Directory.CreateDirectory(runDirectory);
         var run = new RigRun(options, plan, runDirectory);

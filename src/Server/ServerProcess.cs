@@ -159,10 +159,12 @@ public sealed class ServerProcess : IAsyncDisposable
                     ElectionTimeoutTicks = Math.Max(2, options.ElectionTimeoutMs / options.HeartbeatIntervalMs),
                     // Entries kept behind a snapshot so a briefly lagging follower catches up from the log.
                     RetainEntriesAfterSnapshot = Math.Clamp(options.SnapshotCount / 10, 1, 5_000),
+                    FastPath = options.FastPath,
                 },
                 TickInterval = TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs),
                 ProposerId = ProposerIdOf(MemberId),
                 StrictRevisions = options.StrictRevisions,
+                FastPath = options.FastPath,
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
             identity.Bootstrap, machine, storage, clientStreams, log, appliedObserver, metrics,

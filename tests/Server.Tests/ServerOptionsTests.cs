@@ -64,6 +64,24 @@ public sealed class ServerOptionsTests
     }
 
     [TestMethod]
+    [DataRow(true)]
+    [DataRow(true, "--experimental-fast-path")]
+    [DataRow(true, "--experimental-fast-path=true")]
+    [DataRow(false, "--experimental-fast-path=false")]
+    [DataRow(false, "-experimental-fast-path=0")]
+    public void ExperimentalFastPath_IsOnUnlessTurnedOff(bool expected, params string[] args) =>
+        Assert.AreEqual(expected, Parse(args).FastPath);
+
+    [TestMethod]
+    public void ExperimentalFastPath_ComesFromTheEnvironmentToo_AndRefusesNonBooleans()
+    {
+        Assert.IsFalse(ServerOptionsParser.Parse([], new Dictionary<string, string> { ["ETCD_EXPERIMENTAL_FAST_PATH"] = "false" }).Options.FastPath);
+        var error = Assert.ThrowsExactly<ServerOptionsException>(() => Parse("--experimental-fast-path=off"));
+        Assert.AreEqual("invalid boolean value \"off\" for -experimental-fast-path", error.Message);
+        StringAssert.Contains(ServerOptionsParser.Usage, "--experimental-fast-path=true|false");
+    }
+
+    [TestMethod]
     [DataRow("10m0s", 600_000)]
     [DataRow("1h30m", 5_400_000)]
     [DataRow("1.5s", 1_500)]

@@ -43,6 +43,11 @@ public sealed record ServerOptions
     /// <summary>Strict revisions: a write is answered once its log position is final (see README).</summary>
     public bool StrictRevisions { get; init; }
 
+    /// <summary>CURP's fast path (<c>--experimental-fast-path</c>, default on). Off, the leader orders every write and the
+    /// member answers its clients only after the write is applied (Raft as etcd runs it): the baseline the geo benchmark
+    /// compares with.</summary>
+    public bool FastPath { get; init; } = true;
+
     /// <summary>etcd's --max-request-bytes: a larger write is refused with "etcdserver: request is too large"
     /// (etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1_572_864;

@@ -31,6 +31,8 @@ public static class ServerOptionsParser
           --heartbeat-interval MS             (default 100)
           --election-timeout MS               (default 1000; at least 5 heartbeats)
           --strict-revisions                  answer writes only once their revision is final
+          --experimental-fast-path=true|false CURP's fast path (default true); false: every write is ordered by the
+                                              leader and answered after it is applied, as in Raft
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
@@ -61,7 +63,7 @@ public static class ServerOptionsParser
         Every flag can also come from an environment variable: ETCD_NAME, ETCD_DATA_DIR, ...
         """;
 
-    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "strict-reconfig-check", "experimental-initial-corrupt-check", "version", "help", "client-cert-auth", "peer-client-cert-auth"];
+    private static readonly ImmutableHashSet<string> BooleanFlags = ["strict-revisions", "strict-reconfig-check", "experimental-initial-corrupt-check", "experimental-fast-path", "version", "help", "client-cert-auth", "peer-client-cert-auth"];
 
     /// <summary>The config file's TLS sections (etcd's YAML keys) and the flag each of their keys stands for.</summary>
     private static readonly ImmutableDictionary<string, string> TransportSecuritySections = new Dictionary<string, string>
@@ -81,6 +83,7 @@ public static class ServerOptionsParser
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
         "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file", "peer-key-file", "peer-trusted-ca-file",
         "peer-client-cert-auth",
+        "experimental-fast-path",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -270,6 +273,7 @@ public static class ServerOptionsParser
                 "strict-revisions" => options with { StrictRevisions = Bool(flag, value) },
                 "experimental-initial-corrupt-check" => options with { InitialCorruptCheck = Bool(flag, value) },
                 "strict-reconfig-check" => options with { StrictReconfigCheck = Bool(flag, value) },
+                "experimental-fast-path" => options with { FastPath = Bool(flag, value) },
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },

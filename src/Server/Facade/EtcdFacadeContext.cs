@@ -1,6 +1,8 @@
 using CurpStore.Curp;
 using CurpStore.Rpc;
+using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Hosting;
+using CurpStore.Server.Metrics;
 using CurpStore.Server.Transport;
 using CurpStore.Store;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
@@ -75,6 +77,11 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
             request = await AuthorizeAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
         var completion = await Host.ProposeAsync(id => new EtcdCommand(id, request), cancellationToken).ConfigureAwait(false);
+        if (completion.Succeeded)
+        {
+            // etcd clients ignore unknown trailers; the load tool counts them against this member's /metrics.
+            context.ResponseTrailers.Add(CommitPathTrailer.Name, MemberMetrics.PathLabel(completion.Path));
+        }
         return Answer(completion);
     }
 

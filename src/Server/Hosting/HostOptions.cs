@@ -32,6 +32,10 @@ public sealed record HostOptions
 
     public bool StrictRevisions { get; init; }
 
+    /// <summary>Off: the host's proposer completes a write only on the leader's answer after apply (a plain Raft
+    /// client); set together with <see cref="NodeConfig.FastPath"/> for the Raft baseline.</summary>
+    public bool FastPath { get; init; } = true;
+
     /// <summary>Applied entries between two snapshots (log compaction).</summary>
     public ulong SnapshotEveryEntries { get; init; } = 10_000;
 }

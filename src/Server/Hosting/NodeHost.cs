@@ -87,6 +87,7 @@ public sealed class NodeHost : IAsyncDisposable
             NodeId = options.ProposerId,
             Members = [.. members.Voters],
             Strict = options.StrictRevisions,
+            FastPath = options.FastPath,
             RetryTicks = options.ProposerRetryTicks,
         });
         RefreshStatus();

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using CurpStore.Curp;
+using CurpStore.Rpc.Etcd;
 
 namespace CurpStore.Server.Metrics;
 
@@ -19,7 +20,7 @@ public sealed class MemberMetrics : IDisposable
     /// <summary>etcd's buckets for <c>etcd_disk_wal_fsync_duration_seconds</c>: 1 ms to about 8 s, doubling.</summary>
     public static readonly IReadOnlyList<double> WalFsyncBucketsSeconds = [.. Enumerable.Range(0, 14).Select(i => 0.001 * Math.Pow(2, i))];
 
-    private static readonly string[] PathLabels = ["fast", "commit_notice", "slow"];
+    private static readonly string[] PathLabels = [CommitPathTrailer.Fast, CommitPathTrailer.CommitNotice, CommitPathTrailer.Slow];
 
     private readonly long[] committedByPath = new long[PathLabels.Length];
     private readonly Histogram<double> commitDuration;
