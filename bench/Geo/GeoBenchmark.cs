@@ -169,13 +169,16 @@ public static class GeoBenchmark
         {
             throw new InvalidOperationException($"the load tool failed ({process.ExitCode}): {string.Join(' ', info.ArgumentList)}\n{await stdout}\n{await stderr}");
         }
-        // The load tool's CSV line: target,kind,clients,succeeded,failed,...,fast,commit_notice,slow.
-        var fields = File.ReadAllLines(csvFile)[^1].Split(',');
-        var paths = fields[^3].Length > 0
-            ? new PathCounts(long.Parse(fields[^3], CultureInfo.InvariantCulture), long.Parse(fields[^2], CultureInfo.InvariantCulture), long.Parse(fields[^1], CultureInfo.InvariantCulture))
+        // The load tool's CSV (LoadResult.CsvHeader): columns found by name, so new columns do not shift them.
+        var lines = File.ReadAllLines(csvFile);
+        var columns = lines[0].Split(',').Select((name, index) => (name, index)).ToDictionary(c => c.name, c => c.index);
+        var fields = lines[^1].Split(',');
+        string Field(string name) => fields[columns[name]];
+        var paths = Field("fast").Length > 0
+            ? new PathCounts(long.Parse(Field("fast"), CultureInfo.InvariantCulture), long.Parse(Field("commit_notice"), CultureInfo.InvariantCulture), long.Parse(Field("slow"), CultureInfo.InvariantCulture))
             : null;
         var latencies = File.ReadLines(samplesFile).Skip(1).Select(line => double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture)).Order().ToArray();
-        return new RegionResult(int.Parse(fields[3], CultureInfo.InvariantCulture), int.Parse(fields[4], CultureInfo.InvariantCulture), latencies, paths, samplesFile);
+        return new RegionResult(int.Parse(Field("succeeded"), CultureInfo.InvariantCulture), int.Parse(Field("failed"), CultureInfo.InvariantCulture), latencies, paths, samplesFile);
     }
 
     /// <summary>Every member's <c>/metrics</c> (saved under <c>metrics/</c>) reduced to its committed writes by path.

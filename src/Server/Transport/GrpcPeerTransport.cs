@@ -11,7 +11,9 @@ namespace CurpStore.Server.Transport;
 /// <summary>
 /// Sends the core's messages to other members (and to remote proposers through the member that hosts them) with one
 /// gRPC <c>Curp/Deliver</c> call per batch. Each destination has a bounded queue and one sender loop: what the loop
-/// finds queued goes out as one batch; a full queue drops the message (Raft and CURP retry what is lost) and counts it.
+/// finds queued goes out as one batch, with a bounded number of calls in flight (so batches may arrive out of order,
+/// as a network may deliver them; the protocol allows it, and snapshot chunks, which must not, go alone); a full queue
+/// drops the message (Raft and CURP retry what is lost) and counts it.
 /// A failed call backs off exponentially; each change of a peer's reachability is logged once.
 /// </summary>
 public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
@@ -81,6 +83,12 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     private sealed class Peer
     {
         private readonly GrpcPeerTransport transport;
+        private readonly Lock state = new();
+
+        /// <summary>When the next batch may go after a failed call (exponential backoff); written by the calls.</summary>
+        private DateTime retryAfter = DateTime.MinValue;
+        private TimeSpan backoff;
+        private bool reachable = true;
 
         public Peer(GrpcPeerTransport transport, Uri address)
         {
@@ -112,46 +120,96 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
 
         private async Task RunAsync()
         {
-            var reachable = true;
-            var backoff = transport.options.InitialBackoff;
             var token = transport.stopping.Token;
+            var inFlight = new SemaphoreSlim(transport.options.MaxCallsInFlight, transport.options.MaxCallsInFlight);
+            var calls = new List<Task>();
             try
             {
                 while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                 {
+                    TimeSpan wait;
+                    lock (state)
+                    {
+                        wait = retryAfter - DateTime.UtcNow;
+                    }
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, token).ConfigureAwait(false);
+                    }
+                    await inFlight.WaitAsync(token).ConfigureAwait(false);
                     var batch = TakeBatch();
-                    try
+                    if (batch.Envelopes.Count == 0)
                     {
-                        // One call per batch, answered before the next: each batch has a deadline and an answer, so a
-                        // peer that is gone, paused or restarted is noticed on the very next batch. (A long-lived
-                        // stream per peer was tried: it saved a round trip per batch but could go on accepting
-                        // writes that never arrived after a peer restarted, and a restarted member did not catch up.)
-                        await Channel.UnaryAsync(CurpMethods.Deliver, batch, new CallOptions(Deadline: DateTime.UtcNow + transport.options.CallTimeout, CancellationToken: token))
-                            .ConfigureAwait(false);
-                        if (!reachable)
-                        {
-                            transport.log($"peer {Address} is reachable again");
-                            reachable = true;
-                        }
-                        backoff = transport.options.InitialBackoff;
+                        inFlight.Release();
+                        continue;
                     }
-                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    calls.RemoveAll(c => c.IsCompleted);
+                    if (batch.Envelopes.Any(e => e.BodyCase == Envelope.BodyOneofCase.InstallSnapshot))
                     {
-                        Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
-                        if (reachable)
-                        {
-                            transport.log($"peer {Address} is unreachable ({e.StatusCode}: {e.Detail}); retrying with backoff");
-                            reachable = false;
-                        }
-                        await Task.Delay(backoff, token).ConfigureAwait(false);
-                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, transport.options.MaxBackoff.Ticks));
+                        // A snapshot's chunks must arrive in order: such a batch goes alone, after every call before it.
+                        await Task.WhenAll(calls).ConfigureAwait(false);
+                        await SendAsync(batch, token).ConfigureAwait(false);
+                        inFlight.Release();
+                        continue;
                     }
+                    calls.Add(SendThenReleaseAsync(batch, inFlight, token));
                 }
+                await Task.WhenAll(calls).ConfigureAwait(false);
             }
             catch (Exception) when (token.IsCancellationRequested)
             {
                 // stopping: a call in flight when the transport is disposed ends as cancelled, or finds its HTTP/2
                 // stream already disposed; nothing sent at this point matters any more
+            }
+        }
+
+        private async Task SendThenReleaseAsync(EnvelopeBatch batch, SemaphoreSlim inFlight, CancellationToken token)
+        {
+            try
+            {
+                await SendAsync(batch, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+
+        /// <summary>One call per batch, each with a deadline and an answer, so a peer that is gone, paused or restarted is
+        /// noticed on the next batch. (A long-lived stream per peer was tried: it saved a round trip per batch but could
+        /// go on accepting writes that never arrived after a peer restarted, and a restarted member did not catch up.)
+        /// Up to <see cref="TransportOptions.MaxCallsInFlight"/> calls overlap: on a wide-area link one call at a time
+        /// made each message wait for the previous batch's round trip.</summary>
+        private async Task SendAsync(EnvelopeBatch batch, CancellationToken token)
+        {
+            try
+            {
+                await Channel.UnaryAsync(CurpMethods.Deliver, batch, new CallOptions(Deadline: DateTime.UtcNow + transport.options.CallTimeout, CancellationToken: token))
+                    .ConfigureAwait(false);
+                lock (state)
+                {
+                    if (!reachable)
+                    {
+                        transport.log($"peer {Address} is reachable again");
+                        reachable = true;
+                    }
+                    backoff = transport.options.InitialBackoff;
+                }
+            }
+            catch (RpcException e) when (!token.IsCancellationRequested)
+            {
+                Interlocked.Add(ref transport.dropped, batch.Envelopes.Count);
+                lock (state)
+                {
+                    if (reachable)
+                    {
+                        transport.log($"peer {Address} is unreachable ({e.StatusCode}: {e.Detail}); retrying with backoff");
+                        reachable = false;
+                    }
+                    backoff = backoff <= TimeSpan.Zero ? transport.options.InitialBackoff : backoff;
+                    retryAfter = DateTime.UtcNow + backoff;
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, transport.options.MaxBackoff.Ticks));
+                }
             }
         }
 
@@ -178,6 +236,9 @@ public sealed record TransportOptions
     public int MaxBatchMessages { get; init; } = 1_024;
 
     public int MaxBatchBytes { get; init; } = 4 << 20;
+
+    /// <summary>Deliver calls to one peer that may be in flight at once (batches holding snapshot chunks go alone).</summary>
+    public int MaxCallsInFlight { get; init; } = 64;
 
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
