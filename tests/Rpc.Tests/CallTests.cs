@@ -213,34 +213,6 @@ public sealed class CallTests
         Assert.AreEqual("after", call.ResponseStream.Current.Value);
     }
 
-    /// <summary>The default idle timeout is "never": a connection with no call for several of Kestrel's 1 s heartbeats
-    /// stays open (Kestrel's own "infinite", TimeSpan.MaxValue, overflowed and closed idle connections at the next
-    /// heartbeat, racing with the client's next calls).</summary>
-    [TestMethod]
-    public async Task AnIdleConnection_StaysOpen()
-    {
-        var connections = 0;
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                Interlocked.Increment(ref connections);
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
-        };
-        await using TestHost host = await TestHost.StartAsync(
-            server => server.AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request)),
-            channelOptions: new GrpcChannelOptions { HttpHandler = handler });
-
-        Assert.AreEqual("before", (await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "before" }).WaitAsync(Limit)).Value);
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.AreEqual("after", (await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "after" }).WaitAsync(Limit)).Value);
-
-        Assert.AreEqual(1, connections, "the second call found the first connection open");
-    }
-
     [TestMethod]
     public async Task ConnectionRefused_IsUnavailable()
     {
