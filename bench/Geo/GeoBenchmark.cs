@@ -72,7 +72,10 @@ public static class GeoBenchmark
                     var metrics = before is null || after is null || clientKind != GeoPoint.EtcdApi ? null : after[member.Name] - before[member.Name];
                     var floorMs = QuorumFloor.Compute(topology, topology.Regions.Count, region).FloorMs;
                     var point = new GeoPoint(Name(topology), system, clientKind, conflict, region, floorMs, result.Succeeded, result.Failed,
-                        result.SortedLatenciesMs, result.Paths, metrics, Path.GetFileName(result.SamplesFile));
+                        result.SortedLatenciesMs, result.Paths, metrics, Path.GetFileName(result.SamplesFile))
+                    {
+                        Errors = result.Errors,
+                    };
                     points.Add(point);
                     await File.AppendAllTextAsync(pointsCsv, point.CsvLine() + "\n");
                 }
@@ -82,7 +85,7 @@ public static class GeoBenchmark
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{done}/{totalPoints}] {Name(topology)} {system} {clientKind} conflict {conflict:P0}: ")
                     + string.Join("; ", points.TakeLast(measured.Count).Select(p => string.Create(CultureInfo.InvariantCulture,
-                        $"{p.Region} p50 {p.MedianMs:F1} ms (floor {p.FloorMs:F0}){(p.ClientPaths is { } c ? $" paths {c}" : "")}{(p.PathsAgree is { } agree ? agree ? " = /metrics" : $" != /metrics {p.MetricsPaths}" : "")}")))
+                        $"{p.Region} p50 {p.MedianMs:F1} ms (floor {p.FloorMs:F0}){(p.ClientPaths is { } c ? $" paths {c}" : "")}{(p.PathsAgree is { } agree ? agree ? " = /metrics" : $" != /metrics {p.MetricsPaths}" : "")}{(p.Failed > 0 ? $" ({p.Failed} failed: {p.Errors})" : "")}")))
                     + $"  | elapsed {elapsed:mm\\:ss}, ETA {eta:mm\\:ss}");
             }
             var leader = await LeaderRegionAsync(rig);
@@ -111,7 +114,8 @@ public static class GeoBenchmark
         }
     }
 
-    private sealed record RegionResult(int Succeeded, int Failed, double[] SortedLatenciesMs, PathCounts? Paths, string SamplesFile);
+    /// <param name="Errors">The load tool's lines naming failed requests and their errors (empty when none failed).</param>
+    private sealed record RegionResult(int Succeeded, int Failed, double[] SortedLatenciesMs, PathCounts? Paths, string SamplesFile, string Errors);
 
     /// <summary>One load tool process per client region, all at once, inside the region's namespace.</summary>
     private static async Task<List<(string Region, RegionResult Result)>> RunPointAsync(
@@ -178,7 +182,8 @@ public static class GeoBenchmark
             ? new PathCounts(long.Parse(Field("fast"), CultureInfo.InvariantCulture), long.Parse(Field("commit_notice"), CultureInfo.InvariantCulture), long.Parse(Field("slow"), CultureInfo.InvariantCulture))
             : null;
         var latencies = File.ReadLines(samplesFile).Skip(1).Select(line => double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture)).Order().ToArray();
-        return new RegionResult(int.Parse(Field("succeeded"), CultureInfo.InvariantCulture), int.Parse(Field("failed"), CultureInfo.InvariantCulture), latencies, paths, samplesFile);
+        var errors = string.Join("; ", (await stdout).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("failed ", StringComparison.Ordinal)));
+        return new RegionResult(int.Parse(Field("succeeded"), CultureInfo.InvariantCulture), int.Parse(Field("failed"), CultureInfo.InvariantCulture), latencies, paths, samplesFile, errors);
     }
 
     /// <summary>Every member's <c>/metrics</c> (saved under <c>metrics/</c>) reduced to its committed writes by path.

@@ -25,6 +25,9 @@ public sealed record GeoPoint(
     string Topology, string System, string ClientKind, double Conflict, string Region, double FloorMs, int Succeeded, int Failed,
     double[] SortedLatenciesMs, PathCounts? ClientPaths, PathCounts? MetricsPaths, string SamplesFile)
 {
+    /// <summary>What the load tool said of failed requests (not in the CSV).</summary>
+    public string Errors { get; init; } = "";
+
     public const string EtcdApi = "etcd-api";
     public const string DotnetClient = "dotnet-client";
 
