@@ -182,7 +182,8 @@ public static class GeoBenchmark
             ? new PathCounts(long.Parse(Field("fast"), CultureInfo.InvariantCulture), long.Parse(Field("commit_notice"), CultureInfo.InvariantCulture), long.Parse(Field("slow"), CultureInfo.InvariantCulture))
             : null;
         var latencies = File.ReadLines(samplesFile).Skip(1).Select(line => double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture)).Order().ToArray();
-        var errors = string.Join("; ", (await stdout).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("failed ", StringComparison.Ordinal)));
+        // The tool writes its progress and its "failed N times: ERROR" lines to standard error, its summary to standard output.
+        var errors = string.Join("; ", (await stderr).Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("failed ", StringComparison.Ordinal)));
         return new RegionResult(int.Parse(Field("succeeded"), CultureInfo.InvariantCulture), int.Parse(Field("failed"), CultureInfo.InvariantCulture), latencies, paths, samplesFile, errors);
     }
 
