@@ -58,13 +58,13 @@ public static class GeoBenchmark
             await rig.WaitForMembersAsync(TimeSpan.FromSeconds(120));
             await PinLeaderAsync(rig, topology.LeaderRegion);
             // A fresh cluster's first writes pay for sessions, connections and JIT: one unrecorded round first.
-            progress.WriteLine($"   warm-up round ({options.WarmupSeconds + options.MeasuredSeconds} s, not recorded)");
-            await RunPointAsync(rig, options, output, $"{Name(topology)}-{system}-warmup", GeoPoint.EtcdApi, 0);
+            progress.WriteLine($"   warm-up round ({options.WarmupRoundSeconds} s, not recorded)");
+            await RunPointAsync(rig, options, options.WarmupRoundSeconds, output, $"{Name(topology)}-{system}-warmup", GeoPoint.EtcdApi, 0);
             foreach (var (clientKind, conflict) in runs)
             {
                 var pointName = $"{Name(topology)}-{system}-{clientKind}-c{conflict * 100:0}";
                 var before = system == GeoOptions.Etcd ? null : await ScrapeAllAsync(rig, output, pointName + "-before");
-                var measured = await RunPointAsync(rig, options, output, pointName, clientKind, conflict);
+                var measured = await RunPointAsync(rig, options, options.WarmupSeconds + options.MeasuredSeconds, output, pointName, clientKind, conflict);
                 var after = system == GeoOptions.Etcd ? null : await ScrapeAllAsync(rig, output, pointName + "-after");
                 foreach (var (region, result) in measured)
                 {
@@ -117,9 +117,10 @@ public static class GeoBenchmark
     /// <param name="Errors">The load tool's lines naming failed requests and their errors (empty when none failed).</param>
     private sealed record RegionResult(int Succeeded, int Failed, double[] SortedLatenciesMs, PathCounts? Paths, string SamplesFile, string Errors);
 
-    /// <summary>One load tool process per client region, all at once, inside the region's namespace.</summary>
+    /// <summary>One load tool process per client region, all at once, inside the region's namespace, for
+    /// <paramref name="seconds"/> of which the first <see cref="GeoOptions.WarmupSeconds"/> are not recorded.</summary>
     private static async Task<List<(string Region, RegionResult Result)>> RunPointAsync(
-        RigRun rig, GeoOptions options, string output, string pointName, string clientKind, double conflict)
+        RigRun rig, GeoOptions options, int seconds, string output, string pointName, string clientKind, double conflict)
     {
         var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         var tool = typeof(GeoBenchmark).Assembly.Location;
@@ -135,7 +136,7 @@ public static class GeoBenchmark
             [
                 host, tool, "put", "--endpoints", endpoints,
                 "--clients", options.ClientsPerRegion.ToString(CultureInfo.InvariantCulture),
-                "--seconds", (options.WarmupSeconds + options.MeasuredSeconds).ToString(CultureInfo.InvariantCulture),
+                "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
                 "--warmup", options.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
                 "--conflict", conflict.ToString(CultureInfo.InvariantCulture),
                 "--key-prefix", $"{pointName}-{client.Region}",

@@ -27,6 +27,7 @@ public sealed class GeoBenchmarkSmokeTests
                 DotnetClientConflicts = [],
                 MeasuredSeconds = 3,
                 WarmupSeconds = 2,
+                WarmupRoundSeconds = 5,
                 ClientsPerRegion = 2,
                 Plots = false,
             };
