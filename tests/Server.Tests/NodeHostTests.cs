@@ -16,6 +16,9 @@ public sealed class NodeHostTests
 
         public ConcurrentDictionary<ulong, bool> Down { get; } = new();
 
+        /// <summary>Sees every message as a host hands it to the network, on the sending host's loop thread.</summary>
+        public Action<Message>? OnSend { get; set; }
+
         public void Attach(NodeHost host)
         {
             byEndpoint[host.NodeId] = host;
@@ -24,6 +27,7 @@ public sealed class NodeHostTests
 
         public void Send(Message message)
         {
+            OnSend?.Invoke(message);
             if (byEndpoint.TryGetValue(message.To, out var host) && !Down.ContainsKey(host.NodeId) && !Down.ContainsKey(MemberOf(message.From)))
             {
                 host.Deliver(message);
@@ -49,9 +53,12 @@ public sealed class NodeHostTests
         /// <summary>Ticks after which the leader expires an idle client session (null: the core's default).</summary>
         public int? SessionIdleTicks { get; init; }
 
-        public static Cluster Start(int? sessionIdleTicks = null)
+        /// <summary>Sees every batch a host persists (host id, batch), on that host's loop thread, before it is stored.</summary>
+        public Action<ulong, Ready>? OnPersist { get; init; }
+
+        public static Cluster Start(int? sessionIdleTicks = null, Action<ulong, Ready>? onPersist = null)
         {
-            var cluster = new Cluster { SessionIdleTicks = sessionIdleTicks };
+            var cluster = new Cluster { SessionIdleTicks = sessionIdleTicks, OnPersist = onPersist };
             foreach (var id in Members.Voters)
             {
                 cluster.Disks[id] = new InMemoryMemberStorage();
@@ -73,7 +80,7 @@ public sealed class NodeHostTests
                     ProposerId = 1_000 + id,
                     ProposerRetryTicks = 20,
                 },
-                Members, machine, Disks[id], Network);
+                Members, machine, OnPersist is { } onPersist ? new ObservedStorage(Disks[id], ready => onPersist(id, ready)) : Disks[id], Network);
             Machines[id] = machine;
             Hosts[id] = host;
             Network.Attach(host);
@@ -103,6 +110,17 @@ public sealed class NodeHostTests
         }
     }
 
+    private sealed class ObservedStorage(IMemberStorage inner, Action<Ready> onPersist) : IMemberStorage
+    {
+        public PersistentState Load() => inner.Load();
+
+        public void Persist(Ready ready)
+        {
+            onPersist(ready);
+            inner.Persist(ready);
+        }
+    }
+
     private static Task<Completion> Put(NodeHost host, string key, string value) =>
         host.ProposeAsync(id => new KvCommand(id, KvOperation.Put, key, value)).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -123,6 +141,37 @@ public sealed class NodeHostTests
             await Task.Delay(10);
         }
         Assert.AreEqual(1, cluster.Machines.Values.Select(m => m.StateDigest()).Distinct().Count(), "replicas differ");
+    }
+
+    /// <summary>Raft thesis 10.2.1, as etcd does it: the leader sends its new entries to the followers before it
+    /// writes them itself, so its fsync overlaps theirs instead of adding to every write's latency.</summary>
+    [TestMethod]
+    public async Task TheLeadersAppends_LeaveBeforeItsOwnWriteOfTheSameEntries()
+    {
+        var events = new ConcurrentQueue<(bool Persist, ulong Host, ulong LastIndex)>();
+        await using var cluster = Cluster.Start(onPersist: (id, ready) =>
+        {
+            if (!ready.Entries.IsEmpty)
+            {
+                events.Enqueue((true, id, ready.Entries[^1].Index));
+            }
+        });
+        cluster.Network.OnSend = message =>
+        {
+            if (message is AppendRequest { Entries.IsEmpty: false } append)
+            {
+                events.Enqueue((false, append.From, append.Entries[^1].Index));
+            }
+        };
+        var leader = await cluster.WaitForLeaderAsync();
+        var completions = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Put(leader, $"early/{i}", "v")));
+        Assert.IsTrue(completions.All(c => c.Succeeded), string.Join(", ", completions.Select(c => c.Error).Distinct()));
+
+        var log = events.ToList();
+        var leaderWrites = log.Select((e, position) => (e, position)).Where(x => x.e.Persist && x.e.Host == leader.NodeId).ToList();
+        Assert.IsNotEmpty(leaderWrites);
+        var overlapped = leaderWrites.Count(write => log.Take(write.position).Any(e => !e.Persist && e.Host == leader.NodeId && e.LastIndex >= write.e.LastIndex));
+        Assert.IsGreaterThan(0, overlapped, $"none of the leader's {leaderWrites.Count} writes had its entries sent before it");
     }
 
     /// <summary>The leader expires the hosts' idle sessions; the next write through each host still succeeds, as

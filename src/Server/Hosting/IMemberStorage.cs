@@ -10,7 +10,7 @@ public interface IMemberStorage
     PersistentState Load();
 
     /// <summary>Makes the batch durable (fsync where the batch needs it) before it returns: the host sends the batch's
-    /// messages only afterwards.</summary>
+    /// messages only afterwards, except a leader's appends, which go out first.</summary>
     void Persist(Ready ready);
 
     /// <summary>After <see cref="Persist"/> of a batch with <paramref name="snapshot"/>: a handle to the image as stored

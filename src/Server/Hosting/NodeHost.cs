@@ -318,7 +318,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Persist, then send, then advance, until the core and the proposer have nothing left to do.</summary>
+    /// <summary>Persist, then send (a leader's appends first), then advance, until the core and the proposer have nothing left to do.</summary>
     private void Drain()
     {
         while (true)
@@ -332,10 +332,24 @@ public sealed class NodeHost : IAsyncDisposable
             if (node.HasReady)
             {
                 var ready = node.Ready();
+                // A leader's appends leave before its own write, so its fsync overlaps the followers' (Raft thesis
+                // 10.2.1; etcd sends a leader's messages before saving too). Safe: this thread persists the batch
+                // before it steps anything else, so no follower's answer is counted before the leader's copy is
+                // durable. Every other message (votes, acks, witness promises, answers) still waits for the write.
+                foreach (var message in ready.Messages)
+                {
+                    if (message is AppendRequest)
+                    {
+                        Route(message);
+                    }
+                }
                 storage.Persist(ready);
                 foreach (var message in ready.Messages)
                 {
-                    Route(message);
+                    if (message is not AppendRequest)
+                    {
+                        Route(message);
+                    }
                 }
                 node.Advance(ready);
                 if (ready.Snapshot is { } snapshot && storage.PersistedImage(snapshot) is { } stored)
