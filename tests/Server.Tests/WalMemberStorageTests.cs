@@ -69,6 +69,46 @@ public sealed class WalMemberStorageTests
         }
     }
 
+    /// <summary>etcd's MustSync, plus the witness's promise: a batch with only a new commit index or pool removals is
+    /// written without an fsync (both are re-derived after a crash) and made durable by the next fsync.</summary>
+    [TestMethod]
+    public void OnlyBatchesThatMustSurviveACrash_AreFsynced_AndTheRestRideOnTheNextOne()
+    {
+        var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;
+        try
+        {
+            var pooled = new PooledCommand(new KvCommand(new ProposeId(5, 1), KvOperation.Put, "p", "q"), 1_002, 1);
+            var fsyncs = new List<int>();
+            var count = 0;
+            var reference = new MemoryStorage();
+            using (var storage = WalMemberStorage.Open(directory, Codec, fsyncObserved: _ => Interlocked.Increment(ref count)))
+            {
+                foreach (var ready in new Ready[]
+                {
+                    new() { HardState = new HardState(1, 1, 0) },                 // a new term and vote: fsync
+                    new() { PoolAdded = [pooled] },                                // a witness's promise: fsync
+                    new() { Entries = [Put(1, 1, "a")] },                          // entries: fsync
+                    new() { HardState = new HardState(1, 1, 1) },                  // the commit index only: none
+                    new() { PoolRemoved = [pooled.Id] },                           // a removal only: none
+                    new() { HardState = new HardState(2, 0, 1) },                  // a new term: fsync
+                })
+                {
+                    var before = count;
+                    storage.Persist(ready);
+                    reference.Persist(ready);
+                    fsyncs.Add(count - before);
+                }
+            }
+            CollectionAssert.AreEqual(new[] { 1, 1, 1, 0, 0, 1 }, fsyncs);
+            using var reopened = WalMemberStorage.Open(directory, Codec);
+            Assert.AreEqual(Describe(reference.Load()), Describe(reopened.Load()), "the unsynced records were made durable by the later fsync");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void ASnapshot_IsRestoredFromItsFile_AndOldRecordsAreCompactedAway()
     {

@@ -9,7 +9,8 @@ namespace CurpStore.Server.Storage;
 
 /// <summary>
 /// A member's durable state on disk: every <see cref="Ready"/> batch becomes WAL records (log entries, hard state,
-/// witness-pool changes, snapshot markers) written with one fsync before the host sends anything; snapshot images live
+/// witness-pool changes, snapshot markers) written, with one fsync when the batch needs it, before the host sends its
+/// messages; snapshot images live
 /// in their own files. Like etcd's WAL the log is append-only: a later record supersedes an earlier one on replay
 /// (entries from a conflicting leader replace ours from their first index on). After a snapshot, a checkpoint of the
 /// small state (hard state, pool) is written and whole segments before it are deleted.
@@ -24,6 +25,7 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
     private readonly MemoryStorage mirror = new();
     private readonly SortedDictionary<ulong, long> entrySequence = [];
     private long sequence;
+    private HardState writtenHardState;
 
     private WalMemberStorage(string dataDirectory, WireCodec codec, Action<string>? log, Action<TimeSpan>? fsyncObserved)
     {
@@ -33,6 +35,7 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         wal = WriteAheadLog.Open(Path.Combine(dataDirectory, "wal"), new WalOptions { Log = log, FsyncObserved = fsyncObserved });
         sequence = Math.Max(0, wal.LastIndex); // -1 when the WAL is empty
         Replay();
+        writtenHardState = mirror.Load().HardState;
     }
 
     /// <summary>Opens (or creates) the member's storage under <paramref name="dataDirectory"/>. A corrupt WAL record
@@ -63,9 +66,12 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
             records.Add(Record(new W.WalRecord { Entry = codec.Encode(entry) }));
             entrySequence[entry.Index] = sequence;
         }
+        var mustSync = ready.Snapshot is not null || !ready.Entries.IsEmpty || !ready.PoolAdded.IsEmpty;
         if (ready.HardState is { } hardState)
         {
             records.Add(Record(new W.WalRecord { HardState = WireCodec.Encode(hardState) }));
+            mustSync |= hardState.Term != writtenHardState.Term || hardState.VotedFor != writtenHardState.VotedFor;
+            writtenHardState = hardState;
         }
         foreach (var added in ready.PoolAdded)
         {
@@ -76,7 +82,15 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
             records.Add(Record(new W.WalRecord { PoolRemoved = WireCodec.Encode(removed) }));
         }
         wal.AppendBatch(records);
-        wal.Sync();
+        // etcd's MustSync, plus the witness's promise: entries, a snapshot, a pool addition, a new term or vote must be
+        // on disk before the batch's messages go out. A commit index or pool removals alone need not: after a crash the
+        // member learns the commit index from the leader again, and applying an entry (or finding its session settled)
+        // removes its command from the pool again, so their records ride on the next fsync. A follower otherwise paid
+        // up to two more fsyncs per write, each holding up its loop.
+        if (mustSync)
+        {
+            wal.Sync();
+        }
         // The mirror keeps the snapshot as its file, not as a second in-memory copy of the store.
         mirror.Persist(ready.Snapshot is { } persisted && PersistedImage(persisted) is { } image
             ? new Ready { HardState = ready.HardState, Entries = ready.Entries, Snapshot = persisted with { State = image }, PoolAdded = ready.PoolAdded, PoolRemoved = ready.PoolRemoved }
