@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -98,7 +99,61 @@ public sealed partial class GrpcServer
             return;
         }
 
-        await RunCallAsync(http, path, handler, timeout, requestHeaders).ConfigureAwait(false);
+        if (_options.CallLimit is not { } limit || !limit.Covers(path))
+        {
+            await RunCallAsync(http, path, handler, timeout, requestHeaders).ConfigureAwait(false);
+            return;
+        }
+
+        if (!limit.TryEnter())
+        {
+            if (await SkipRequestBodyAsync(http).ConfigureAwait(false))
+            {
+                await AbortEarlyAsync(http, StatusCodes.Status200OK, limit.Refusal.StatusCode, limit.Refusal.Detail).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        try
+        {
+            await RunCallAsync(http, path, handler, timeout, requestHeaders).ConfigureAwait(false);
+        }
+        finally
+        {
+            limit.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Reads a refused call's request body to its end without decoding it, at most one largest message, so that the
+    /// answer closes the stream in order instead of Kestrel resetting it (RST_STREAM) behind the answer while the body
+    /// is still arriving. A longer body is left to that reset. Returns false when the client reset the call meanwhile:
+    /// there is no one left to answer.
+    /// </summary>
+    private async Task<bool> SkipRequestBodyAsync(HttpContext http)
+    {
+        PipeReader body = http.Request.BodyReader;
+        long skippedBytes = 0;
+        try
+        {
+            while (skippedBytes <= _options.MaxReceiveMessageSize + MessageFraming.PrefixSize)
+            {
+                ReadResult read = await body.ReadAsync(http.RequestAborted).ConfigureAwait(false);
+                skippedBytes += read.Buffer.Length;
+                body.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            return false;
+        }
+
+        return true;
     }
 
     private async Task RunCallAsync(HttpContext http, string path, ServerMethodHandler handler, TimeSpan? timeout, Metadata requestHeaders)

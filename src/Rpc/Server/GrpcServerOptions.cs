@@ -78,6 +78,10 @@ public sealed class GrpcServerOptions
     /// to refuse the call with its status, or null to let it run.</summary>
     public Func<string, IMessage?, RpcException?>? CallAdmission { get; set; }
 
+    /// <summary>Bounds the calls of some methods in flight at once, refusing the excess before reading it; null: no
+    /// bound beyond <see cref="MaxConcurrentStreamsPerConnection"/>. Checked before <see cref="CallAdmission"/>.</summary>
+    public CallLimit? CallLimit { get; set; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxReceiveMessageSize);

@@ -157,6 +157,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>Client requests offered and not yet answered (at most <see cref="HostOptions.MaxPendingRequests"/>).</summary>
     public int PendingRequests => Volatile.Read(ref pendingRequests);
 
+    /// <summary>Client requests pending at most (<see cref="HostOptions.MaxPendingRequests"/>).</summary>
+    public int MaxPendingRequests => options.MaxPendingRequests;
+
     private Task<Completion> Enqueue(HostInput input, TaskCompletionSource<Completion> completion, CancellationToken cancellationToken)
     {
         // Over the bound the request is refused before it takes any room, as etcd refuses when its apply lags: the
