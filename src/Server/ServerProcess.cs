@@ -66,6 +66,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private MemberPublisher? publisher;
     private TlsCredentials? clientTls;
     private TlsCredentials? peerTls;
+    private PeerChannels? peerChannels;
 
     /// <summary>How long a joining member keeps asking the listed members for the member list.</summary>
     public static TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -108,7 +109,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var jwt = options.AuthToken.Type == AuthTokenType.Jwt ? JwtTokenProvider.Create(options.AuthToken, time) : null;
         clientTls = TlsCredentials.Load(options.ClientTls, "");
         peerTls = TlsCredentials.Load(options.PeerTls, "peer-");
-        var peerChannels = new PeerChannels(peerTls);
+        var peerChannels = this.peerChannels = new PeerChannels(peerTls);
         Directory.CreateDirectory(options.DataDir);
         var identity = options.InitialClusterState == ClusterState.Existing
             ? await MemberIdentity.ForExistingClusterAsync(options, peerChannels, JoinTimeout, log, cancellationToken).ConfigureAwait(false)
@@ -302,6 +303,7 @@ public sealed class ServerProcess : IAsyncDisposable
         storage?.Dispose();
         engine?.Dispose();
         clientTls?.Dispose();
+        peerChannels?.Dispose(); // after everything that calls peers through it
         peerTls?.Dispose();
         exporter?.Dispose();
         metrics?.Dispose();

@@ -213,6 +213,108 @@ public sealed class CallTests
         Assert.AreEqual("after", call.ResponseStream.Current.Value);
     }
 
+    /// <summary>The default idle timeout is "never": a connection with no call for several of Kestrel's 1 s heartbeats
+    /// stays open (Kestrel's own "infinite", TimeSpan.MaxValue, overflowed and closed idle connections at the next
+    /// heartbeat, racing with the client's next calls).</summary>
+    [TestMethod]
+    public async Task AnIdleConnection_StaysOpen()
+    {
+        var connections = 0;
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                Interlocked.Increment(ref connections);
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        await using TestHost host = await TestHost.StartAsync(
+            server => server.AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request)),
+            channelOptions: new GrpcChannelOptions { HttpHandler = handler });
+
+        Assert.AreEqual("before", (await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "before" }).WaitAsync(Limit)).Value);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.AreEqual("after", (await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "after" }).WaitAsync(Limit)).Value);
+
+        Assert.AreEqual(1, connections, "the second call found the first connection open");
+    }
+
+    /// <summary>
+    /// A server with an echo method and <paramref name="addMethod"/>'s, and a client connection already used by
+    /// sequential calls past HttpClient's initial burst of RTT pings: afterwards HttpClient pings (and so flushes what it
+    /// has buffered) only on frames received at least 2 s apart, so nothing but a new call itself sends its headers.
+    /// </summary>
+    private static async Task<TestHost> StartOnAUsedConnectionAsync(Action<GrpcServer> addMethod)
+    {
+        TestHost host = await TestHost.StartAsync(server => addMethod(server.AddUnaryMethod(TestMethods.Echo, (request, _) => Task.FromResult(request))));
+        for (int i = 0; i < 8; i++)
+        {
+            await host.Channel.UnaryAsync(TestMethods.Echo, new StringValue { Value = "warm-up" }).WaitAsync(Limit);
+        }
+
+        return host;
+    }
+
+    /// <summary>Asserts that <paramref name="response"/> ends with the server's status and that a later write fails with it.</summary>
+    private static async Task AssertEndedAsync(GrpcStatusCode code, string detail, Task response, Func<Task> write)
+    {
+        RpcException error = await Assert.ThrowsExactlyAsync<RpcException>(() => response.WaitAsync(Limit));
+        RpcException writeError = await Assert.ThrowsExactlyAsync<RpcException>(() => write().WaitAsync(Limit));
+
+        Assert.AreEqual((code, detail), (error.StatusCode, error.Status.Detail));
+        Assert.AreEqual(code, writeError.StatusCode);
+    }
+
+    /// <summary>
+    /// A duplex call the server refuses before reading any message, on a connection that already carried calls: the
+    /// status reaches the client while its request stream is still open, and its next write fails with that status.
+    /// (HttpClient held such a call's HEADERS frame unflushed until the first message, so the server never saw the
+    /// call; only an idle-connection close, which the never-idle timeout no longer does, ever delivered it.)
+    /// </summary>
+    [TestMethod]
+    public async Task Duplex_RefusedBeforeAnyMessage_OnAUsedConnection_EndsWhileTheRequestStreamIsOpen()
+    {
+        await using TestHost host = await StartOnAUsedConnectionAsync(server => server.AddDuplexStreamingMethod(
+            TestMethods.Chat, (_, _, _) => throw new RpcException(GrpcStatusCode.PermissionDenied, "not you")));
+
+        using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+
+        await AssertEndedAsync(GrpcStatusCode.PermissionDenied, "not you", call.ResponseStream.MoveNext(), () => call.RequestStream.WriteAsync(new StringValue { Value = "late" }));
+    }
+
+    /// <summary>The same for a client-streaming call: its response (here the refusal) arrives before the client completes
+    /// its request stream.</summary>
+    [TestMethod]
+    public async Task ClientStreaming_RefusedBeforeAnyMessage_OnAUsedConnection_EndsWhileTheRequestStreamIsOpen()
+    {
+        await using TestHost host = await StartOnAUsedConnectionAsync(server => server.AddClientStreamingMethod(
+            TestMethods.Sum, (_, _) => throw new RpcException(GrpcStatusCode.ResourceExhausted, "too many sums")));
+
+        using AsyncClientStreamingCall<Int64Value, Int64Value> call = host.Channel.ClientStreaming(TestMethods.Sum);
+
+        await AssertEndedAsync(GrpcStatusCode.ResourceExhausted, "too many sums", call.ResponseAsync, () => call.RequestStream.WriteAsync(new Int64Value { Value = 1 }));
+    }
+
+    /// <summary>A server may end a duplex call with OK at any time: the client reads the messages sent, then the end of
+    /// the stream and OK, although it never completed its own request stream; writing after that fails.</summary>
+    [TestMethod]
+    public async Task Duplex_ServerEndsWithOkMidStream_TheClientSeesTheEndWhileStillSending()
+    {
+        await using TestHost host = await StartOnAUsedConnectionAsync(server => server.AddDuplexStreamingMethod(
+            TestMethods.Chat, (_, responses, _) => responses.WriteAsync(new StringValue { Value = "hello and goodbye" })));
+
+        using AsyncDuplexStreamingCall<StringValue, StringValue> call = host.Channel.DuplexStreaming(TestMethods.Chat);
+        Assert.IsTrue(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+        string greeting = call.ResponseStream.Current.Value;
+        Assert.IsFalse(await call.ResponseStream.MoveNext().WaitAsync(Limit));
+        await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => call.RequestStream.WriteAsync(new StringValue { Value = "late" }).WaitAsync(Limit));
+
+        Assert.AreEqual("hello and goodbye", greeting);
+        Assert.AreEqual(GrpcStatusCode.OK, call.GetStatus().StatusCode);
+    }
+
     [TestMethod]
     public async Task ConnectionRefused_IsUnavailable()
     {

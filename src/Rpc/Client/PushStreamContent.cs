@@ -46,9 +46,14 @@ internal sealed class PushStreamContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        _stream.TrySetResult(stream);
         try
         {
+            // HttpClient writes a request's HEADERS frame without flushing it when a body follows, and sends it only
+            // with the body's first DATA frame or another stream's flush. A call the server would refuse (or answer)
+            // before reading any message would then wait, unseen by the server, until the client wrote a message or
+            // the connection closed. Flushing the empty body sends the headers now.
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _stream.TrySetResult(stream);
             await _completed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -133,7 +133,7 @@ public sealed partial class GrpcServer
         limits.MaxConcurrentConnections = _options.MaxConcurrentConnections;
         limits.MaxRequestBodySize = null; // a stream's total length is unbounded; each message is bounded
         limits.MinRequestBodyDataRate = null; // streams may idle (a watch with no events, keep-alives every few seconds)
-        limits.KeepAliveTimeout = ToKestrelTimeout(_options.ConnectionIdleTimeout);
+        limits.KeepAliveTimeout = _options.ConnectionIdleTimeout == Timeout.InfiniteTimeSpan ? NeverIdleTimeout : _options.ConnectionIdleTimeout;
         limits.Http2.MaxStreamsPerConnection = _options.MaxConcurrentStreamsPerConnection;
         limits.Http2.KeepAlivePingDelay = ToKestrelTimeout(_options.KeepAlivePingDelay);
         limits.Http2.KeepAlivePingTimeout = ToKestrelTimeout(_options.KeepAlivePingTimeout);
@@ -169,6 +169,15 @@ public sealed partial class GrpcServer
         }
     }
 
-    /// <summary>Kestrel takes <see cref="TimeSpan.MaxValue"/> for "never".</summary>
+    /// <summary>
+    /// "Never" for Kestrel's keep-alive (idle connection) timeout. Not <see cref="TimeSpan.MaxValue"/>: Kestrel adds the
+    /// timeout, as <see cref="long.MaxValue"/> ticks, to the current timestamp, which overflows, so the "infinite"
+    /// timeout fired at the next heartbeat (1 s) whenever a connection had no call in flight. Under load that
+    /// graceful close raced with new calls, which failed with "The HTTP/2 server closed the connection. HTTP/2 error code
+    /// 'NO_ERROR'". Ten years does not overflow.
+    /// </summary>
+    private static readonly TimeSpan NeverIdleTimeout = TimeSpan.FromDays(3650);
+
+    /// <summary>Kestrel takes <see cref="TimeSpan.MaxValue"/> for "never" (its HTTP/2 ping settings).</summary>
     private static TimeSpan ToKestrelTimeout(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : timeout;
 }

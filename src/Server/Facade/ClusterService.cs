@@ -286,7 +286,7 @@ public sealed class ClusterService(EtcdFacadeContext facade, MemberDirectory dir
             return null;
         }
         var address = directory.PeerUrlOf(leader) ?? throw NoLeader;
-        using var channel = facade.Peers.Open(address);
+        var channel = facade.Peers.Shared(address); // kept: every forward to the leader reuses one connection
         try
         {
             return await channel.UnaryAsync(method, request, new CallOptions(Deadline: DateTime.UtcNow + options.ChangeTimeout, CancellationToken: context.CancellationToken)).ConfigureAwait(false);

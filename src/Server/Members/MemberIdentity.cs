@@ -62,7 +62,7 @@ public sealed record MemberIdentity(ulong MemberId, ulong ClusterId, Membership 
             {
                 try
                 {
-                    using var channel = peers.Open(peer);
+                    var channel = peers.Shared(peer);
                     var list = await channel.UnaryAsync(ClusterMethods.MemberList, new Pb.MemberListRequest(),
                         new CallOptions(Deadline: DateTime.UtcNow + TimeSpan.FromSeconds(2), CancellationToken: cancellationToken)).ConfigureAwait(false);
                     var self = list.Members.FirstOrDefault(m => m.PeerURLs.Any(ownPeerUrls.Contains));

@@ -104,7 +104,7 @@ public sealed class MemberPublisher(
             }
             try
             {
-                using var channel = peers.Open(address);
+                var channel = peers.Shared(address);
                 var list = await channel.UnaryAsync(Rpc.Etcd.ClusterMethods.MemberList, new Pb.MemberListRequest(),
                     new CallOptions(Deadline: DateTime.UtcNow + PublishCallTimeout, CancellationToken: cancellationToken)).ConfigureAwait(false);
                 if (list.Members.All(m => m.ID != self))
