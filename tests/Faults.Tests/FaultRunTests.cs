@@ -2,14 +2,15 @@ using CurpStore.Faults;
 
 namespace CurpStore.Faults.Tests;
 
-/// <summary>The CI fault runs: real member processes on loopback under the seeded nemesis; the histories must be
+/// <summary>The CI fault runs: real member processes, each in a network namespace of the WAN rig (so partitions cut
+/// links both ways; needs root, as the rig's tests), under the seeded nemesis; the histories must be
 /// linearizable, no acknowledged write lost, the watches clean. A failure prints the seed: <c>dotnet run -c Release
 /// --project geo-sim/Faults -- --seed N ...</c> replays the schedule.</summary>
 [TestClass]
 public sealed class FaultRunTests
 {
-    /// <summary>Fixed so that CI runs the same schedule every time; it puts every fault kind in the first six steps,
-    /// as every seed does.</summary>
+    /// <summary>Fixed so that CI runs the same schedule every time; it puts every fault kind (the four partition kinds
+    /// among them) in the first nine steps, as every seed does.</summary>
     private const int CiSeed = 20261121;
 
     public TestContext TestContext { get; set; } = null!;
