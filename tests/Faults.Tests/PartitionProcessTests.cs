@@ -9,7 +9,8 @@ namespace CurpStore.Faults.Tests;
 
 /// <summary>A two-way partition on real members (the fault harness's cluster in the rig's namespaces; needs root): the
 /// leader cut off in a minority. Its clients must see errors or timeouts, never the state from before the majority's
-/// writes; the majority elects a leader and serves; after healing the old leader holds the majority's writes.</summary>
+/// writes; it steps down (check-quorum); the majority elects a leader and serves; after healing the old leader holds
+/// the majority's writes.</summary>
 [TestClass]
 public sealed class PartitionProcessTests
 {
@@ -22,7 +23,7 @@ public sealed class PartitionProcessTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public async Task LeaderCutOffInAMinority_AnswersNoStaleRead_AcknowledgesNoWrite_AndCatchesUpAfterHealing()
+    public async Task LeaderCutOffInAMinority_AnswersNoStaleRead_AcknowledgesNoWrite_StepsDown_AndCatchesUpAfterHealing()
     {
         var root = Directory.CreateTempSubdirectory("curpstore-partition-").FullName;
         var cluster = await MemberCluster.CreateAsync(root, 3, [], line => TestContext.WriteLine(line));
@@ -52,6 +53,20 @@ public sealed class PartitionProcessTests
                     new CallOptions(Deadline: DateTime.UtcNow + CutOffCallTimeout)));
                 Assert.IsNull(write, $"the cut-off old leader acknowledged a write at revision {write?.Header.Revision} without a quorum");
             }
+
+            // Check-quorum: a leader that hears from no quorum steps down (as etcd's), so its clients are not told it leads.
+            var steppingDown = Stopwatch.StartNew();
+            var steppedDown = false;
+            while (steppingDown.Elapsed < WaitLimit && !steppedDown)
+            {
+                var status = await TryAsync(cluster.Channel(oldLeader).UnaryAsync(MaintenanceMethods.Status, new Pb.StatusRequest(), MemberCluster.Deadline()));
+                steppedDown = status is not null && status.Leader != status.Header.MemberId;
+                if (!steppedDown)
+                {
+                    await Task.Delay(500);
+                }
+            }
+            Assert.IsTrue(steppedDown, $"the cut-off old leader still names itself leader {WaitLimit} after the cut; logs in {root}");
 
             cluster.HealLinks();
             var converged = Stopwatch.StartNew();
