@@ -15,13 +15,14 @@ public sealed record FaultOptions(int Members, int Seconds, int Seed, bool Stric
 {
     public const string Usage = """
         usage: Faults [--members 3|5] [--seconds N] [--seed N] [--strict-revisions] [--keys N] [--clients-per-member N]
-                      [--keep-data] [--loopback] [--schedule-only]
-          Starts a cluster of real CurpStore members on loopback, injects a nemesis schedule drawn from the seed
-          (kill -9 and restart, SIGSTOP/SIGCONT, partitions, the leader killed right after fast-path answers, a member
-          wiped and rejoined as a new member, a learner added, promoted and removed), records every client call and the
-          watch streams, heals, and checks: linearizability (effects-only model, and the strict model with
-          --strict-revisions), lost acknowledged writes, watch order, gaps, duplicates and prev_kv. Exit code 0 only
-          when every check passes. --loopback is the default and only network (partitions cut the member's peer proxy).
+                      [--keep-data] [--schedule-only]
+          Starts a cluster of real CurpStore members, each in a network namespace of the WAN rig (needs root), injects
+          a nemesis schedule drawn from the seed (kill -9 and restart, SIGSTOP/SIGCONT, two-way partitions: a member
+          isolated, a minority/majority split with the leader on either side, a bridge member that sees both sides;
+          the leader killed right after fast-path answers, a member wiped and rejoined as a new member, a learner
+          added, promoted and removed), records every client call and the watch streams, heals, and checks:
+          linearizability (effects-only model, and the strict model with --strict-revisions), lost acknowledged
+          writes, watch order, gaps, duplicates and prev_kv. Exit code 0 only when every check passes.
         """;
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with the reason on a bad one.</summary>
@@ -49,7 +50,6 @@ public sealed record FaultOptions(int Members, int Seconds, int Seed, bool Stric
                 "--strict-revisions" => options with { StrictRevisions = true },
                 "--keep-data" => options with { KeepData = true },
                 "--schedule-only" => options with { ScheduleOnly = true },
-                "--loopback" => options,
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }

@@ -108,7 +108,7 @@ public static class FaultRun
         var watch = Stopwatch.StartNew();
         void Log(string line) => log(string.Create(CultureInfo.InvariantCulture, $"[{watch.Elapsed.TotalSeconds,6:F1}s] {line}"));
         FaultVerdict verdict;
-        var cluster = new MemberCluster(root, options.Members, options.StrictRevisions ? ["--strict-revisions"] : [], Log);
+        var cluster = await MemberCluster.CreateAsync(root, options.Members, options.StrictRevisions ? ["--strict-revisions"] : [], Log).ConfigureAwait(false);
         await using (cluster.ConfigureAwait(false))
         {
             cluster.StartAll();

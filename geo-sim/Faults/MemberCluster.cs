@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using CurpStore.GeoSim;
 using CurpStore.Rig;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
@@ -10,12 +9,18 @@ using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
 namespace CurpStore.Faults;
 
 /// <summary>
-/// The CurpStore member processes of one fault run on loopback, one slot per member (the spare slot is the member the
-/// membership changes add and remove). Each member's peer port sits behind a cuttable proxy (the rig's
-/// <see cref="DelayProxy"/> with no delay): the others dial the proxy, so cutting it partitions the member from every
-/// peer that talks to it. Starts, kills (SIGKILL), pauses (SIGSTOP/SIGCONT), wipes and rejoins members; ends only the
-/// processes it started.
+/// The CurpStore member processes of one fault run, one slot per member (the spare slot is the member the membership
+/// changes add and remove), each in a network namespace of the WAN rig (<see cref="RigRun"/> without delays): every
+/// directed link between two members goes through a proxy of its own, so a partition cuts exactly the links between
+/// its sides, both ways. The harness's clients reach the members' client ports straight over the rig's bridge, never
+/// through a link proxy: clients are on no side of a partition. Starts, kills (SIGKILL), pauses (SIGSTOP/SIGCONT),
+/// wipes and rejoins members; ends only the processes it started.
 /// </summary>
+/// <remarks>Namespaces rather than plain loopback because a member dials each peer at the one peer URL that every
+/// member has for it; on loopback a proxy per directed link would need a per-peer dial address in the server. With a
+/// namespace per member the rig's DNAT rules turn the same URL into a different proxy per dialing member, and the
+/// processes are the same unmodified servers, so kill -9, pauses, wipes and membership changes work as before. Needs
+/// root, <c>ip</c> and <c>iptables-restore</c> (as the rig).</remarks>
 internal sealed class MemberCluster : IAsyncDisposable
 {
     /// <summary>Bound on one cluster call (member list, add, remove, promote, status).</summary>
@@ -25,23 +30,42 @@ internal sealed class MemberCluster : IAsyncDisposable
     private readonly IReadOnlyList<string> extraFlags;
     private readonly Action<string> log;
     private readonly List<Process> started = [];
+    private readonly RigRun network;
 
-    /// <param name="root">Folder for data dirs and member logs.</param>
-    /// <param name="voters">Members at the start.</param>
-    /// <param name="extraFlags">Flags every member gets (for example <c>--strict-revisions</c>).</param>
-    /// <param name="log">Progress lines.</param>
-    public MemberCluster(string root, int voters, IReadOnlyList<string> extraFlags, Action<string> log)
+    private MemberCluster(RigRun network, string root, int voters, IReadOnlyList<string> extraFlags, Action<string> log)
     {
+        this.network = network;
         Root = root;
         Voters = voters;
         this.extraFlags = extraFlags;
         this.log = log;
-        slots = [.. Enumerable.Range(0, voters + 1).Select(i => new Slot(i, FreePort(), FreePort()))];
-        foreach (var slot in slots)
+        slots = [.. network.Plan.Members.Select((node, i) => new Slot(i, node))];
+    }
+
+    /// <summary>Creates the network (a namespace per slot, a proxy per directed link); no member runs yet.</summary>
+    /// <param name="root">Folder for data dirs and member logs.</param>
+    /// <param name="voters">Members at the start.</param>
+    /// <param name="extraFlags">Flags every member gets (for example <c>--strict-revisions</c>).</param>
+    /// <param name="log">Progress lines.</param>
+    /// <exception cref="RigException">Not root, a tool is missing, or the network could not be made.</exception>
+    public static async Task<MemberCluster> CreateAsync(string root, int voters, IReadOnlyList<string> extraFlags, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        const string region = "local";
+        var size = voters + 1;
+        var topology = new Topology("fault harness (one region, no delay)", [region], [], intraRegionOneWayMs: 0, jitterMeanMs: 0,
+            new Dictionary<int, IReadOnlyList<string>> { [size] = [.. Enumerable.Repeat(region, size)] }, region);
+        var network = await RigRun.StartAsync(new RigOptions
         {
-            slot.Proxy = new DelayProxy(new IPEndPoint(IPAddress.Loopback, slot.AdvertisedPeerPort), new IPEndPoint(IPAddress.Loopback, slot.PeerPort), new LinkDelay(0, 0), slot.Index);
-            slot.Channel = new GrpcChannel(new Uri(slot.ClientUrl));
-        }
+            Topology = topology,
+            System = "none",
+            Members = size,
+            ClientRegions = [],
+            StateDirectory = root,
+            DeleteRunDirectoryOnDispose = true,
+        }).ConfigureAwait(false);
+        log($"network: rig run {network.Plan.RunName}, bridge {network.Plan.BridgeAddress}, a namespace per member, a proxy per directed link");
+        return new MemberCluster(network, root, voters, extraFlags, log);
     }
 
     public string Root { get; }
@@ -100,21 +124,31 @@ internal sealed class MemberCluster : IAsyncDisposable
 
     public void Resume(int slot) => Signal(slot, "CONT", paused: false);
 
-    public void Cut(int slot) => slots[slot].Proxy.CutForward();
+    /// <summary>Cuts every link of <paramref name="partition"/>: open connections reset, new ones refused, answers on
+    /// connections opened the other way dropped.</summary>
+    public void Cut(Partition partition)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        foreach (var (from, to) in partition.CutLinks)
+        {
+            network.Cut(Name(from), Name(to));
+        }
+    }
 
-    public void Heal(int slot) => slots[slot].Proxy.Heal();
+    /// <summary>Heals every link.</summary>
+    public void HealLinks() => network.HealAll();
 
-    /// <summary>Undoes every fault: resumes paused members, heals cut links, restarts members of the cluster that are
+    /// <summary>Undoes every fault: heals cut links, resumes paused members, restarts members of the cluster that are
     /// down.</summary>
     public void HealAll()
     {
+        HealLinks();
         foreach (var slot in slots)
         {
             if (slot.Paused)
             {
                 Resume(slot.Index);
             }
-            slot.Proxy.Heal();
             Restart(slot.Index);
         }
     }
@@ -273,8 +307,8 @@ internal sealed class MemberCluster : IAsyncDisposable
         foreach (var slot in slots)
         {
             slot.Channel.Dispose();
-            await slot.Proxy.DisposeAsync().ConfigureAwait(false);
         }
+        await network.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task RetryAsync(string what, DateTime deadline, Func<int, Task> call, int exclude)
@@ -309,13 +343,13 @@ internal sealed class MemberCluster : IAsyncDisposable
         var cluster = string.Join(',', slots.Where(x => x.InCluster).Select(x => $"{x.Name}={x.AdvertisedPeerUrl}"));
         string[] arguments = [ServerDll, "--name", s.Name, "--data-dir", DataDir(slot),
             "--listen-client-urls", s.ClientUrl, "--advertise-client-urls", s.ClientUrl,
-            "--listen-peer-urls", $"http://127.0.0.1:{s.PeerPort}", "--initial-advertise-peer-urls", s.AdvertisedPeerUrl,
+            "--listen-peer-urls", s.AdvertisedPeerUrl, "--initial-advertise-peer-urls", s.AdvertisedPeerUrl,
             "--initial-cluster", cluster, "--initial-cluster-state", state, "--snapshot-count", "500", .. extraFlags];
-        var info = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = Root, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+        // `ip netns exec` execs the server in place, so the process id is the server's (kill -9 and SIGSTOP hit it).
+        var info = RigRun.ExecInNamespace(s.Node.Namespace, [DotnetHost(), .. arguments]);
+        info.WorkingDirectory = Root;
+        info.RedirectStandardError = info.RedirectStandardOutput = true;
+        info.UseShellExecute = false;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server");
         var output = new StreamWriter(LogPath(slot), append: true) { AutoFlush = true };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"=== faults: start {s.Name} generation {s.Generation} ({state}) pid {process.Id} at {DateTime.UtcNow:O}"));
@@ -353,31 +387,22 @@ internal sealed class MemberCluster : IAsyncDisposable
         return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath ? hostPath : "dotnet";
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class Slot(int index, int clientPort, int peerPort)
+    private sealed class Slot(int index, RigNode node)
     {
         public int Index { get; } = index;
 
-        public string Name { get; } = $"m{index + 1}";
+        /// <summary>The slot's namespace and address in the rig (named m1, m2... as the slots).</summary>
+        public RigNode Node { get; } = node;
 
-        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort}";
+        public string Name => Node.Name;
 
-        public int PeerPort { get; } = peerPort;
+        public string ClientUrl { get; } = RigPlan.ClientUrl(node);
 
-        /// <summary>The proxy's port, which the other members dial.</summary>
-        public int AdvertisedPeerPort { get; } = FreePort();
+        /// <summary>Where the member listens for peers and what every other member dials (their DNAT rules lead each
+        /// of them through its own link proxy).</summary>
+        public string AdvertisedPeerUrl { get; } = RigPlan.PeerUrl(node);
 
-        public string AdvertisedPeerUrl => $"http://127.0.0.1:{AdvertisedPeerPort}";
-
-        public DelayProxy Proxy { get; set; } = null!;
-
-        public GrpcChannel Channel { get; set; } = null!;
+        public GrpcChannel Channel { get; } = new(new Uri(RigPlan.ClientUrl(node)));
 
         public Process? Process { get; set; }
 

@@ -37,8 +37,12 @@ internal sealed class Nemesis(MemberCluster cluster, Workload workload, Action<s
             case NemesisKind.Pause:
                 await HoldAsync(() => cluster.Pause(step.Target), () => cluster.Resume(step.Target), duration).ConfigureAwait(false);
                 break;
-            case NemesisKind.Partition:
-                await HoldAsync(() => cluster.Cut(step.Target), () => cluster.Heal(step.Target), duration).ConfigureAwait(false);
+            case NemesisKind.Isolate or NemesisKind.Bridge:
+                await PartitionAsync(Partition.For(step.Kind, cluster.MemberSlots, step.Target, leader: null), duration).ConfigureAwait(false);
+                break;
+            case NemesisKind.SplitLeaderInMinority or NemesisKind.SplitLeaderInMajority:
+                var leader = await cluster.LeaderSlotAsync().ConfigureAwait(false) ?? throw new TimeoutException("no member names a leader");
+                await PartitionAsync(Partition.For(step.Kind, cluster.MemberSlots, step.Target, leader), duration).ConfigureAwait(false);
                 break;
             case NemesisKind.KillLeaderAfterFastWrites:
                 await KillLeaderAfterWritesAsync(duration).ConfigureAwait(false);
@@ -65,6 +69,13 @@ internal sealed class Nemesis(MemberCluster cluster, Workload workload, Action<s
             default:
                 throw new ArgumentOutOfRangeException(nameof(step), step.Kind, "unknown nemesis kind");
         }
+    }
+
+    /// <summary>Cuts the partition's links both ways, holds it for <paramref name="duration"/>, heals every link.</summary>
+    private async Task PartitionAsync(Partition partition, TimeSpan duration)
+    {
+        log($"partition {partition} (links between the sides cut both ways)");
+        await HoldAsync(() => cluster.Cut(partition), cluster.HealLinks, duration).ConfigureAwait(false);
     }
 
     /// <summary>Injects a fault, holds it for <paramref name="duration"/>, and undoes it whatever happens.</summary>

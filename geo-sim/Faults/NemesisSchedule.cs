@@ -12,9 +12,20 @@ public enum NemesisKind
     /// <summary>SIGSTOP a member for the step's duration, then SIGCONT.</summary>
     Pause,
 
-    /// <summary>Cut every peer link into a member (its peer proxy resets and refuses connections) for the step's
-    /// duration: the member hears no peer; what it sends still arrives (a one-way partition on plain loopback).</summary>
-    Partition,
+    /// <summary>Cut every link between one member and the others, both ways, for the step's duration.</summary>
+    Isolate,
+
+    /// <summary>Split the members into a minority (1 of 3, 2 of 5) holding the leader and a majority without it, every
+    /// link between the sides cut both ways, for the step's duration.</summary>
+    SplitLeaderInMinority,
+
+    /// <summary>Split the members into a minority without the leader and a majority holding it, every link between the
+    /// sides cut both ways, for the step's duration.</summary>
+    SplitLeaderInMajority,
+
+    /// <summary>One member (the bridge) keeps its links to everyone while the others are split into two sides that do
+    /// not see each other (1|1 of 3, 2|2 of 5), for the step's duration.</summary>
+    Bridge,
 
     /// <summary>Send a burst of writes to the leader and SIGKILL it as soon as the first is answered (a fast-path answer
     /// whose entry may not be durable anywhere else yet), restart it after the step's duration.</summary>
@@ -31,8 +42,8 @@ public enum NemesisKind
 /// <summary>One fault of the schedule.</summary>
 /// <param name="Index">Position in the schedule, from 0.</param>
 /// <param name="Kind">What is done.</param>
-/// <param name="Target">Member slot (0-based) the fault hits; ignored by faults whose target is chosen at run time
-/// (the leader) or is the spare member.</param>
+/// <param name="Target">Member slot (0-based) the fault hits; for the splits, where the members that join the sides
+/// are picked from; ignored by faults whose target is chosen at run time (the leader) or is the spare member.</param>
 /// <param name="GapBeforeMs">Quiet time before the fault starts.</param>
 /// <param name="DurationMs">How long the member stays down, paused or cut off.</param>
 public sealed record NemesisStep(int Index, NemesisKind Kind, int Target, int GapBeforeMs, int DurationMs)
@@ -42,7 +53,7 @@ public sealed record NemesisStep(int Index, NemesisKind Kind, int Target, int Ga
     {
         var target = Kind switch
         {
-            NemesisKind.KillLeaderAfterFastWrites => "leader",
+            NemesisKind.KillLeaderAfterFastWrites or NemesisKind.SplitLeaderInMinority or NemesisKind.SplitLeaderInMajority => "leader",
             NemesisKind.MembershipChange => "spare",
             _ => $"m{Target + 1}",
         };

@@ -8,7 +8,7 @@ public sealed class FaultOptionsTests
     [TestMethod]
     public void FlagsAreRead()
     {
-        var options = FaultOptions.Parse(["--members", "5", "--seconds", "600", "--seed", "17", "--strict-revisions", "--keys", "4", "--loopback"]);
+        var options = FaultOptions.Parse(["--members", "5", "--seconds", "600", "--seed", "17", "--strict-revisions", "--keys", "4"]);
         Assert.AreEqual(new FaultOptions(5, 600, 17, true, Keys: 4), options);
     }
 
@@ -17,6 +17,7 @@ public sealed class FaultOptionsTests
     [DataRow("--seconds", "1")]
     [DataRow("--seed", "-1")]
     [DataRow("--bogus", "1")]
+    [DataRow("--loopback", "1")]
     public void BadFlagsAreRefused(string flag, string value) =>
         Assert.ThrowsExactly<ArgumentException>(() => FaultOptions.Parse([flag, value]));
 }

@@ -205,8 +205,10 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
             // A write cancelled half-way leaves a partial message on the stream: the whole call must end.
             throw Fail(e);
         }
-        catch (Exception e) when (e is not InvalidOperationException and not RpcException)
+        catch (Exception e) when (e is ObjectDisposedException || (e is not InvalidOperationException and not RpcException))
         {
+            // ObjectDisposedException derives from InvalidOperationException but is no misuse of this call: HttpClient
+            // disposes the request stream when the connection under it breaks, so it is a transport failure too.
             // As in grpc-go, a failed send does not decide the call's status: the response side reports the
             // server's status (for example RESOURCE_EXHAUSTED for a message it refused) once it arrives.
             if (_status is { } finished)
