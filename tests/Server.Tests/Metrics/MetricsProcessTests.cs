@@ -121,11 +121,13 @@ public sealed class MetricsProcessTests
             var paths = $"fast {fast}, commit notice {notice}, slow {slow} of {Puts} puts";
             Console.WriteLine(paths);
             Assert.AreEqual(Puts, fast + notice + slow, paths);
-            // Disjoint keys and nothing else writing: every put may commit fast. Some lose the race to a commit notice,
-            // which also arrives one round trip after the proposal (the follower's own copy of the entry plus the
-            // leader's); it needs one more fsync, so it wins only when the other follower's acceptance is late (a
-            // loaded machine). A majority of the puts must be fast.
-            Assert.IsTrue(fast >= (Puts / 2) + 1, paths);
+            // Disjoint keys and nothing else writing: no put needs the leader's order, so each completes fast or by
+            // commit notice, not slowly (bar a stalled machine). With three members and the proposer on a follower both
+            // arrive one round trip after the proposal: the fast path needs the leader's answer and the other
+            // follower's promise, the commit notice the leader's answer and this member's own copy of the entry, which
+            // the leader sends before its own fsync. Whichever the proposer finds complete first wins, so both show
+            // (11 fast and 19 by commit notice of 30 in one CI run); the fast path must be among them.
+            Assert.IsTrue(fast >= 1 && slow <= Puts / 10, paths);
             const string latency = "curpstore_proposal_commit_duration_seconds_count";
             var fastBefore = before.ContainsKey("curpstore_proposal_commit_duration_seconds") ? before.Value(latency, ("path", "fast")) : 0;
             Assert.AreEqual(fast, after.Value(latency, ("path", "fast")) - fastBefore, "one latency observation per fast put");
