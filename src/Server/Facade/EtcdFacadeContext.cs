@@ -150,7 +150,7 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     private static EtcdResponse Answer(Completion completion) => completion.Error switch
     {
         ProposeError.None => Check(completion.Result),
-        ProposeError.TooManyRequests => throw new RpcException(RpcStatus.ResourceExhausted, "etcdserver: too many requests"),
+        ProposeError.TooManyRequests => throw new RpcException(WriteAdmission.TooManyRequests.StatusCode, WriteAdmission.TooManyRequests.Detail),
         // The proposer gave up (no leader answered within its retries) or the session expired: the outcome is
         // unknown, which etcd reports as a timeout.
         _ => throw new RpcException(RpcStatus.Unavailable, "etcdserver: request timed out"),

@@ -10,8 +10,7 @@ namespace CurpStore.Server.Storage;
 /// <summary>
 /// A member's durable state on disk: every <see cref="Ready"/> batch becomes WAL records (log entries, hard state,
 /// witness-pool changes, snapshot markers) written, with one fsync when the batch needs it, before the host sends its
-/// messages; snapshot images live
-/// in their own files. Like etcd's WAL the log is append-only: a later record supersedes an earlier one on replay
+/// messages; snapshot images live in their own files. Like etcd's WAL the log is append-only: a later record supersedes an earlier one on replay
 /// (entries from a conflicting leader replace ours from their first index on). After a snapshot, a checkpoint of the
 /// small state (hard state, pool) is written and whole segments before it are deleted.
 /// </summary>
