@@ -17,6 +17,9 @@ internal static class GrpcProtocol
     public const string EncodingHeader = "grpc-encoding";
     public const string UserAgent = "grpc-curpstore-dotnet/1.0";
 
+    /// <summary>The status detail of a call whose deadline passed (grpc-dotnet's wording).</summary>
+    public const string DeadlineExceededDetail = "Deadline Exceeded";
+
     /// <summary>The largest value <c>grpc-timeout</c> may carry: at most 8 ASCII digits.</summary>
     private const long MaxTimeoutValue = 99_999_999;
 

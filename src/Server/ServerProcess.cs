@@ -169,7 +169,9 @@ public sealed class ServerProcess : IAsyncDisposable
                 SnapshotEveryEntries = (ulong)options.SnapshotCount,
             },
             identity.Bootstrap, machine, storage, clientStreams, log, appliedObserver, metrics,
-            debugLog: options.LogLevel == LogLevel.Debug ? log : null)
+            debugLog: options.LogLevel == LogLevel.Debug ? log : null,
+            // The periodic snapshot's image is read from the engine straight into its file: no copy of the store.
+            snapshotWriter: index => storage.WriteImage(index, machine.TakeLiveSnapshot()))
         {
             MembershipChanged = members.Update,
         };

@@ -17,5 +17,10 @@ public interface ICommandCodec
 
     byte[] EncodeSnapshot(IStateSnapshot snapshot);
 
+    /// <summary>Writes what <see cref="EncodeSnapshot"/> returns to <paramref name="destination"/> as it goes: an image
+    /// holds the whole store, and a member writes one to its snapshot file every --snapshot-count entries, so a copy of
+    /// it in one array (then another, exactly sized) took the size of the store twice on the large object heap.</summary>
+    void WriteSnapshot(IStateSnapshot snapshot, Stream destination);
+
     IStateSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes);
 }

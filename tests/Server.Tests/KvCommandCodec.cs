@@ -65,6 +65,8 @@ internal sealed class KvCommandCodec : ICommandCodec
         });
     }
 
+    public void WriteSnapshot(IStateSnapshot snapshot, Stream destination) => destination.Write(EncodeSnapshot(snapshot));
+
     public IStateSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes)
     {
         using var r = Reader(bytes);

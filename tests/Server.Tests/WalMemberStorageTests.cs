@@ -142,6 +142,46 @@ public sealed class WalMemberStorageTests
     }
 
     [TestMethod]
+    public void AnImageWrittenBeforeItsSnapshotIsPersisted_IsOnlyRecorded_AndRestoresAfterAReopen()
+    {
+        var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;
+        try
+        {
+            var machine = new KvStateMachine();
+            var reference = new MemoryStorage();
+            using (var storage = WalMemberStorage.Open(directory, Codec))
+            {
+                Fill(storage, reference, machine, 300);
+                var file = storage.WriteImage(250, machine.TakeSnapshot());
+                var snapshotPath = Path.Combine(directory, "snap", $"{250:x16}.snap");
+                Assert.AreEqual(snapshotPath, file.Path);
+                var writtenAt = File.GetLastWriteTimeUtc(snapshotPath);
+                var lengthBytes = new FileInfo(snapshotPath).Length;
+                Assert.AreEqual(lengthBytes, file.LengthBytes);
+
+                // Persisting the snapshot with the file as its image names the file; it does not write it again.
+                File.SetLastWriteTimeUtc(snapshotPath, writtenAt.AddHours(-1));
+                var snapshot = new Snapshot(250, 1, Membership.Of([1UL, 2UL, 3UL]), SessionTableImage.Empty(8), file);
+                storage.Persist(new Ready { Snapshot = snapshot });
+                reference.Persist(new Ready { Snapshot = snapshot with { State = machine.TakeSnapshot() } });
+                Assert.AreEqual(writtenAt.AddHours(-1), File.GetLastWriteTimeUtc(snapshotPath), "the image file was rewritten");
+            }
+            using var reopened = WalMemberStorage.Open(directory, Codec);
+            var state = reopened.Load();
+            Assert.AreEqual(Describe(reference.Load()), Describe(state));
+            var image = Assert.IsInstanceOfType<SnapshotFile>(state.Snapshot!.State);
+            Assert.AreEqual(250UL, image.Index);
+            var restored = new KvStateMachine();
+            restored.RestoreSnapshot(image);
+            Assert.AreEqual("v300", restored.Get("k300")!.Data, "the image is the state it was written from");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void SeveralSnapshotsInOneSegment_ReopenFromTheNewest_ButAMissingNewestIsAnError()
     {
         var directory = Directory.CreateTempSubdirectory("curpstore-wal-storage").FullName;

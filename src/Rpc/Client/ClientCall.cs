@@ -76,7 +76,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
             {
                 // grpc-go fails such calls without sending anything.
                 _deadlineExceeded = true;
-                ResponseHeadersAsync = Task.FromException<Metadata>(Finish(new GrpcStatus(GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded"), null));
+                ResponseHeadersAsync = Task.FromException<Metadata>(Finish(new GrpcStatus(GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail), null));
                 _ = ResponseHeadersAsync.Exception; // observed: the wrappers surface it
                 return;
             }
@@ -394,7 +394,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     {
         if (_deadlineExceeded)
         {
-            return new GrpcStatus(GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded");
+            return new GrpcStatus(GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail);
         }
 
         if (_cancelledByClient || _options.CancellationToken.IsCancellationRequested || error is OperationCanceledException)
@@ -421,7 +421,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall
     private void OnDeadline()
     {
         _deadlineExceeded = true;
-        Finish(new GrpcStatus(GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded"), null);
+        Finish(new GrpcStatus(GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail), null);
     }
 
     private void OnCancelled()

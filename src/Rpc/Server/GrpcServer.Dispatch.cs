@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
@@ -105,23 +106,39 @@ public sealed partial class GrpcServer
             return;
         }
 
-        if (!limit.TryEnter())
+        long waitStarted = Stopwatch.GetTimestamp();
+        switch (await limit.EnterAsync(timeout, http.RequestAborted).ConfigureAwait(false))
         {
-            if (await SkipRequestBodyAsync(http).ConfigureAwait(false))
-            {
-                await AbortEarlyAsync(http, StatusCodes.Status200OK, limit.Refusal.StatusCode, limit.Refusal.Detail).ConfigureAwait(false);
-            }
-
-            return;
+            case CallLimit.Admission.Admitted:
+                break;
+            case CallLimit.Admission.Refused:
+                await AnswerUnreadAsync(http, limit.Refusal.StatusCode, limit.Refusal.Detail).ConfigureAwait(false);
+                return;
+            case CallLimit.Admission.DeadlineExceeded:
+                await AnswerUnreadAsync(http, GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail).ConfigureAwait(false);
+                return;
+            default:
+                return;
         }
 
         try
         {
-            await RunCallAsync(http, path, handler, timeout, requestHeaders).ConfigureAwait(false);
+            // The call's timeout runs from its arrival: the time it waited for a place is already spent.
+            TimeSpan? remaining = timeout - Stopwatch.GetElapsedTime(waitStarted);
+            await RunCallAsync(http, path, handler, remaining is { Ticks: < 0 } ? TimeSpan.Zero : remaining, requestHeaders).ConfigureAwait(false);
         }
         finally
         {
             limit.Exit();
+        }
+    }
+
+    /// <summary>Answers a call whose request was not read (a trailers-only response), once its body is skipped.</summary>
+    private async Task AnswerUnreadAsync(HttpContext http, GrpcStatusCode code, string detail)
+    {
+        if (await SkipRequestBodyAsync(http).ConfigureAwait(false))
+        {
+            await AbortEarlyAsync(http, StatusCodes.Status200OK, code, detail).ConfigureAwait(false);
         }
     }
 
@@ -182,7 +199,7 @@ public sealed partial class GrpcServer
         }
         catch (Exception) when (call.DeadlineExceeded)
         {
-            (code, detail) = (GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded");
+            (code, detail) = (GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail);
         }
         catch (RpcException e)
         {
@@ -210,7 +227,7 @@ public sealed partial class GrpcServer
 
         if (call.DeadlineExceeded)
         {
-            (code, detail) = (GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded"); // already sent by the deadline timer
+            (code, detail) = (GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail); // already sent by the deadline timer
         }
 
         await call.CompleteAsync(code, detail, trailers).ConfigureAwait(false);

@@ -222,7 +222,7 @@ internal sealed class ServerCall : IDisposable
     {
         try
         {
-            await CompleteAsync(GrpcStatusCode.DeadlineExceeded, "Deadline Exceeded", null).ConfigureAwait(false);
+            await CompleteAsync(GrpcStatusCode.DeadlineExceeded, GrpcProtocol.DeadlineExceededDetail, null).ConfigureAwait(false);
         }
         catch (Exception)
         {

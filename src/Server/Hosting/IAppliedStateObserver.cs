@@ -17,13 +17,15 @@ public interface IAppliedStateObserver
 }
 
 /// <summary>Passes every call to the real state machine and reports applies and restores to an observer. The core
-/// applies entries deep inside Step and Advance, several per turn, so this is the one place that sees each of them.</summary>
-internal sealed class ObservedStateMachine(IStateMachine inner, IAppliedStateObserver observer) : IStateMachine
+/// applies entries deep inside Step and Advance, several per turn, so this is the one place that sees each of them. It is
+/// also where the periodic snapshot's image can go straight to storage (<paramref name="writeSnapshot"/>): the core asks
+/// for the image from inside its own step, on the loop thread, before anything else is applied.</summary>
+internal sealed class ObservedStateMachine(IStateMachine inner, IAppliedStateObserver? observer, Func<IStateSnapshot>? writeSnapshot = null) : IStateMachine
 {
     public ICommandResult Apply(ICommand command, ulong index)
     {
         var result = inner.Apply(command, index);
-        observer.OnApplied(command, index);
+        observer?.OnApplied(command, index);
         return result;
     }
 
@@ -33,12 +35,12 @@ internal sealed class ObservedStateMachine(IStateMachine inner, IAppliedStateObs
 
     public ICommandResult Read(ICommand command) => inner.Read(command);
 
-    public IStateSnapshot TakeSnapshot() => inner.TakeSnapshot();
+    public IStateSnapshot TakeSnapshot() => writeSnapshot is null ? inner.TakeSnapshot() : writeSnapshot();
 
     public void RestoreSnapshot(IStateSnapshot snapshot)
     {
         inner.RestoreSnapshot(snapshot);
-        observer.OnRestored();
+        observer?.OnRestored();
     }
 }
 

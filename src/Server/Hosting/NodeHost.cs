@@ -18,6 +18,10 @@ public sealed class NodeHost : IAsyncDisposable
     private readonly HostOptions options;
     private readonly IStateMachine stateMachine;
     private readonly IMemberStorage storage;
+
+    /// <summary>The index of the periodic snapshot the core is taking (set just before it does, cleared after), for the
+    /// snapshot writer; null when the core takes one for any other reason, which gets an in-memory image.</summary>
+    private ulong? snapshotIndex;
     private readonly IPeerTransport transport;
     private readonly Membership members;
     private readonly Channel<HostInput> inbox;
@@ -44,15 +48,22 @@ public sealed class NodeHost : IAsyncDisposable
     /// for none.</param>
     /// <param name="debugLog">Gets one line per completed write (its id, path and latency); null for none (it runs on
     /// the loop thread, so only at debug level).</param>
+    /// <param name="snapshotWriter">Takes the image of the periodic snapshot at an index straight to storage and returns
+    /// what the core keeps instead (the file); null lets the state machine capture an image in memory, which the storage
+    /// writes when it persists the snapshot.</param>
     public NodeHost(
         HostOptions options, Membership members, IStateMachine stateMachine, IMemberStorage storage, IPeerTransport transport,
-        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null, MemberMetrics? metrics = null, Action<string>? debugLog = null)
+        Action<string>? log = null, IAppliedStateObserver? appliedObserver = null, MemberMetrics? metrics = null, Action<string>? debugLog = null,
+        Func<ulong, IStateSnapshot>? snapshotWriter = null)
     {
         this.metrics = metrics;
         this.debugLog = debugLog;
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         this.members = members;
-        this.stateMachine = appliedObserver is null ? stateMachine : new ObservedStateMachine(stateMachine, appliedObserver);
+        this.stateMachine = appliedObserver is null && snapshotWriter is null
+            ? stateMachine
+            : new ObservedStateMachine(stateMachine, appliedObserver,
+                snapshotWriter is null ? null : () => snapshotIndex is { } index ? snapshotWriter(index) : stateMachine.TakeSnapshot());
         this.storage = storage;
         this.transport = transport;
         this.log = log ?? (_ => { });
@@ -238,7 +249,15 @@ public sealed class NodeHost : IAsyncDisposable
                 EnsureSession();
                 if (node.AppliedIndex - (node.LatestSnapshot?.Index ?? 0) >= options.SnapshotEveryEntries)
                 {
-                    node.CompactLog();
+                    snapshotIndex = node.AppliedIndex; // the index of the snapshot the core takes now
+                    try
+                    {
+                        node.CompactLog();
+                    }
+                    finally
+                    {
+                        snapshotIndex = null;
+                    }
                 }
                 break;
             case HostInput.Propose propose:

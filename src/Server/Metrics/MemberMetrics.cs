@@ -86,6 +86,30 @@ public sealed class MemberMetrics : IDisposable
         walFsyncDuration = Meter.CreateHistogram("etcd_disk_wal_fsync_duration_seconds", "s",
             "The latency distributions of fsync called by WAL.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WalFsyncBucketsSeconds });
+        AddProcessInstruments();
+    }
+
+    /// <summary>The process's memory and CPU and the GC's view of its heap: etcd's process collector names for the first
+    /// two, <c>dotnet_gc_*</c> for what Go's <c>go_memstats_*</c> tell an etcd operator. The GC figures are as of the last
+    /// collection; resident memory above the committed heap is native memory (FASTER's pages, Kestrel's buffers).</summary>
+    private void AddProcessInstruments()
+    {
+        Meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet,
+            description: "Resident memory size in bytes.");
+        Meter.CreateObservableCounter("process_cpu_seconds_total", () => Environment.CpuUsage.TotalTime.TotalSeconds,
+            description: "Total user and system CPU time spent in seconds.");
+        Meter.CreateObservableGauge("dotnet_gc_heap_size_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes,
+            description: "Bytes of the GC heap after the last collection, free space included.");
+        Meter.CreateObservableGauge("dotnet_gc_fragmented_bytes", () => GC.GetGCMemoryInfo().FragmentedBytes,
+            description: "Free space inside the GC heap after the last collection.");
+        Meter.CreateObservableGauge("dotnet_gc_committed_bytes", () => GC.GetGCMemoryInfo().TotalCommittedBytes,
+            description: "Memory the GC has committed for its heap.");
+        Meter.CreateObservableCounter("dotnet_gc_allocated_bytes_total", () => GC.GetTotalAllocatedBytes(),
+            description: "Bytes allocated on the GC heap since the process started.");
+        Meter.CreateObservableCounter("dotnet_gc_collections_total",
+            () => Enumerable.Range(0, GC.MaxGeneration + 1).Select(generation =>
+                new Measurement<long>(GC.CollectionCount(generation), new KeyValuePair<string, object?>("generation", generation.ToString(System.Globalization.CultureInfo.InvariantCulture)))),
+            description: "Garbage collections since the process started, by the oldest generation collected (each older one also counts in the younger ones).");
     }
 
     public Meter Meter { get; }

@@ -56,9 +56,11 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         if (ready.Snapshot is { } snapshot)
         {
             // The image first (its own file, fsynced), then the marker that points at it.
-            var state = codec.Commands.EncodeSnapshot(snapshot.State);
-            WriteSnapshotFile(snapshot.Index, state);
-            records.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, state.Length) }));
+            // An image the host already wrote (WriteImage) is only named; any other is written now.
+            var stateBytes = snapshot.State is SnapshotFile written && written.Path == SnapshotPath(snapshot.Index)
+                ? written.LengthBytes
+                : WriteSnapshotFile(snapshot.Index, snapshot.State);
+            records.Add(Record(new W.WalRecord { Snapshot = codec.EncodeMeta(snapshot, stateBytes) }));
         }
         foreach (var entry in ready.Entries)
         {
@@ -98,6 +100,17 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
         {
             Compact(compacted.Index);
         }
+    }
+
+    /// <summary>Writes the image of the snapshot the core is taking at <paramref name="index"/> to its file now (fsynced),
+    /// and returns the file for the core to keep: a live image (<see cref="Store.EtcdLiveImage"/>) is read from the
+    /// engine as it is written, so the store is never copied in memory. <see cref="Persist"/> then only records it. A
+    /// crash before that record leaves a file no record names, which the next snapshot's clean-up removes.</summary>
+    public SnapshotFile WriteImage(ulong index, IStateSnapshot image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var lengthBytes = WriteSnapshotFile(index, image);
+        return new SnapshotFile(SnapshotPath(index), lengthBytes, index, codec.Commands);
     }
 
     public IStateSnapshot? PersistedImage(Snapshot snapshot)
@@ -179,16 +192,21 @@ public sealed class WalMemberStorage : IMemberStorage, IDisposable
 
     private string SnapshotPath(ulong index) => Path.Combine(snapshotDirectory, $"{index:x16}.snap");
 
-    private void WriteSnapshotFile(ulong index, byte[] state)
+    /// <summary>Writes the image to its file as it is encoded (see <see cref="ICommandCodec.WriteSnapshot"/>), fsynced;
+    /// returns its length.</summary>
+    private long WriteSnapshotFile(ulong index, IStateSnapshot state)
     {
         var path = SnapshotPath(index);
         var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        long lengthBytes;
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
         {
-            file.Write(state);
+            codec.Commands.WriteSnapshot(state, file);
             file.Flush(flushToDisk: true);
+            lengthBytes = file.Length;
         }
         File.Move(temporary, path, overwrite: true);
+        return lengthBytes;
     }
 
     /// <summary>The image a snapshot record names, read only when it is needed (a restart whose engine already holds the

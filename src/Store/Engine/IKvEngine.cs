@@ -15,6 +15,9 @@ public interface IKvEngine : IDisposable
     /// enumerating.</summary>
     IEnumerable<KvRecord> ScanRecords(Revision from);
 
+    /// <summary>How many records a scan from <see cref="Revision.Zero"/> returns.</summary>
+    int RecordCount { get; }
+
     /// <summary>A meta value, or null when absent.</summary>
     byte[]? GetMeta(string name);
 

@@ -84,11 +84,23 @@ public sealed partial class EtcdStateMachine : IStateMachine
         return EtcdSnapshot.Capture(applied.Engine);
     }
 
+    /// <summary>Like <see cref="TakeSnapshot"/>, but the image is the engine itself, read as it is written out: no copy of
+    /// the store. Write it out before anything else is applied (see <see cref="EtcdLiveImage"/>).</summary>
+    public EtcdLiveImage TakeLiveSnapshot()
+    {
+        applied.Engine.Checkpoint();
+        return new EtcdLiveImage(this, applied.Engine);
+    }
+
+    /// <summary>How many times the state was replaced by a snapshot (a live image taken before is then stale).</summary>
+    internal long Restores { get; private set; }
+
     /// <summary>Replaces the state with the image. A deferred image (a snapshot file) at the very index the engine
     /// already holds is not even read: that is a restart of a persistent engine checkpointed at the snapshot.</summary>
     public void RestoreSnapshot(IStateSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        Restores++;
         if (snapshot is IDeferredStateSnapshot deferred)
         {
             if (deferred.Index == applied.ConsistentIndex)

@@ -25,13 +25,27 @@ public sealed partial class EtcdCommandCodec
 
     public byte[] EncodeSnapshot(IStateSnapshot snapshot)
     {
-        var image = snapshot as Store.EtcdSnapshot
-            ?? throw new ArgumentException($"expected an {nameof(Store.EtcdSnapshot)}, got {snapshot?.GetType().Name ?? "null"}", nameof(snapshot));
-        return Write(SnapshotTag, output =>
+        using var stream = new MemoryStream();
+        WriteSnapshot(snapshot, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Writes an <see cref="Store.IEtcdImage"/>: a whole <see cref="Store.EtcdSnapshot"/>, or a live image read
+    /// from the engine as it goes.</summary>
+    public void WriteSnapshot(IStateSnapshot snapshot, Stream destination)
+    {
+        var image = snapshot as Store.IEtcdImage
+            ?? throw new ArgumentException($"expected an {nameof(Store.IEtcdImage)}, got {snapshot?.GetType().Name ?? "null"}", nameof(snapshot));
+        Write(SnapshotTag, destination, output =>
         {
-            output.WriteUInt32((uint)image.Records.Length);
+            output.WriteUInt32((uint)image.RecordCount);
+            var written = 0;
             foreach (var record in image.Records)
             {
+                if (++written > image.RecordCount)
+                {
+                    break;
+                }
                 var kv = record.Kv;
                 output.WriteRawTag(record.IsTombstone ? TombstoneFlag : (byte)0);
                 output.WriteSInt64(unchecked(record.Revision.Main - kv.ModRevision));
@@ -42,6 +56,11 @@ public sealed partial class EtcdCommandCodec
                 output.WriteInt64(kv.ModRevision);
                 output.WriteInt64(kv.Version);
                 output.WriteInt64(kv.Lease);
+            }
+            if (written != image.RecordCount)
+            {
+                // The count is written first; an image whose records do not match it would not decode.
+                throw new InvalidOperationException($"the image announced {image.RecordCount} records but holds {(written > image.RecordCount ? "more" : written.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
             }
             output.WriteUInt32((uint)image.Meta.Count);
             foreach (var (name, value) in image.Meta)

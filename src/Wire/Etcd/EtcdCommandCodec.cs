@@ -281,12 +281,15 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
     private static byte[] Write(byte tag, Action<CodedOutputStream> body)
     {
         using var stream = new MemoryStream();
-        using (var output = new CodedOutputStream(stream, leaveOpen: true))
-        {
-            output.WriteRawTag(tag);
-            output.WriteRawTag(FormatVersion);
-            body(output);
-        }
+        Write(tag, stream, body);
         return stream.ToArray();
+    }
+
+    private static void Write(byte tag, Stream destination, Action<CodedOutputStream> body)
+    {
+        using var output = new CodedOutputStream(destination, leaveOpen: true);
+        output.WriteRawTag(tag);
+        output.WriteRawTag(FormatVersion);
+        body(output);
     }
 }

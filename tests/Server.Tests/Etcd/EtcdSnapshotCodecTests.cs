@@ -102,6 +102,38 @@ public sealed class EtcdSnapshotCodecTests
     }
 
     [TestMethod]
+    public void ALiveImage_IsWrittenAsTheSameBytesAsACapturedOne_StraightFromTheEngine()
+    {
+        var (machine, nextIndex) = BusyStore();
+        var captured = codec.EncodeSnapshot(machine.TakeSnapshot());
+        var live = machine.TakeLiveSnapshot();
+        using var written = new MemoryStream();
+        codec.WriteSnapshot(live, written);
+        CollectionAssert.AreEqual(captured, written.ToArray());
+        CollectionAssert.AreEqual(captured, codec.EncodeSnapshot(live), "the image can be read again while nothing changed");
+
+        // Once something is applied the engine no longer holds the image's state: reading it then must fail, not
+        // write a mixture.
+        machine.Apply(new S.EtcdCommand(new ProposeId(4, 1), new S.PutRequest { Key = B("late"), Value = B("1") }), nextIndex);
+        var stale = Assert.ThrowsExactly<InvalidOperationException>(() => codec.WriteSnapshot(live, new MemoryStream()));
+        StringAssert.Contains(stale.Message, "after the state changed");
+    }
+
+    [TestMethod]
+    public void AnImageWhoseRecordsDoNotMatchItsCount_IsNotWritten()
+    {
+        var (machine, _) = BusyStore();
+        var snapshot = (S.EtcdSnapshot)machine.TakeSnapshot();
+        var shortOfOne = new MiscountedImage(snapshot.Records.Length + 1, snapshot.Records, snapshot.Meta);
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => codec.WriteSnapshot(shortOfOne, new MemoryStream()));
+        StringAssert.Contains(error.Message, $"announced {snapshot.Records.Length + 1} records but holds {snapshot.Records.Length}");
+        var oneTooMany = new MiscountedImage(snapshot.Records.Length - 1, snapshot.Records, snapshot.Meta);
+        Assert.ThrowsExactly<InvalidOperationException>(() => codec.WriteSnapshot(oneTooMany, new MemoryStream()));
+    }
+
+    private sealed record MiscountedImage(int RecordCount, IEnumerable<S.KvRecord> Records, IReadOnlyCollection<KeyValuePair<string, byte[]>> Meta) : S.IEtcdImage;
+
+    [TestMethod]
     public void AnEmptyStore_RoundTrips()
     {
         var machine = new S.EtcdStateMachine(new S.InMemoryKvEngine());

@@ -1,6 +1,7 @@
 using CurpStore.Bench.Load;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
+using CurpStore.Server.Facade;
 using CurpStore.Server.Hosting;
 using CurpStore.Server.Tests.Processes;
 using Google.Protobuf;
@@ -10,8 +11,9 @@ namespace CurpStore.Server.Tests.Overload;
 
 /// <summary>
 /// A member process under overload: the load tool's open loop offers far more puts than a member on this machine
-/// commits (README "Overload": about 1,500 a second), with 64 clients x 64 unanswered = 4,096 requests in flight
-/// against the host's bound of <see cref="HostOptions.MaxPendingRequests"/>. The member must refuse the excess with
+/// commits (README "Overload"), with 64 clients x 128 unanswered = 8,192 requests in flight against the bound of
+/// <see cref="HostOptions.MaxPendingRequests"/> writes in flight plus <see cref="WriteAdmission.WaitingPerPlace"/> times
+/// as many waiting for a place (5,120 in all), so that the excess is certain to be refused. The member must refuse it with
 /// etcd's RESOURCE_EXHAUSTED "etcdserver: too many requests" and nothing else, keep every put it acknowledged (and none
 /// it refused), keep serving, and stay under the README's memory bound.
 /// </summary>
@@ -37,7 +39,7 @@ public sealed class OverloadProcessTests
 
         // Sequential keys: every put the tool sends has a key of its own, so the keys present count the puts applied.
         var options = LoadOptions.Parse([
-            "put", "--endpoints", endpoint, "--clients", "64", "--seconds", "10", "--rate", "20000", "--max-outstanding", "64",
+            "put", "--endpoints", endpoint, "--clients", "64", "--seconds", "10", "--rate", "20000", "--max-outstanding", "128",
             "--key-space", "100000000", "--sequential", "--value-size", "256", "--member-pids", member.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var result = await LoadRunner.RunAsync(options);
         var summary = result.Summary();
