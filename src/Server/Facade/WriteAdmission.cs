@@ -16,10 +16,7 @@ namespace CurpStore.Server.Facade;
 /// validation error (etcd validates first); it gets that error once retried.</remarks>
 public static class WriteAdmission
 {
-    /// <summary>etcd's rpctypes.ErrGRPCTooManyRequests.</summary>
-    public static readonly GrpcStatus TooManyRequests = new(GrpcStatusCode.ResourceExhausted, "etcdserver: too many requests");
-
     /// <summary>At most <paramref name="maxCalls"/> Put, DeleteRange and Txn calls in flight at once.</summary>
     public static CallLimit Limit(int maxCalls) =>
-        new(maxCalls, [KVMethods.Put.FullName, KVMethods.DeleteRange.FullName, KVMethods.Txn.FullName], TooManyRequests);
+        new(maxCalls, [KVMethods.Put.FullName, KVMethods.DeleteRange.FullName, KVMethods.Txn.FullName], EtcdStatuses.TooManyRequests);
 }
