@@ -200,7 +200,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         clientServer = new GrpcServer(clientServerOptions);
         var authGate = new AuthGate(machine, (IAuthTokenProvider?)jwt ?? simpleTokens!);
-        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes, Peers = peerChannels };
+        var facade = new EtcdFacadeContext(host, machine, authGate, ClusterId, MemberId) { MaxRequestBytes = options.MaxRequestBytes, QuotaBackendBytes = options.EffectiveQuotaBackendBytes, Peers = peerChannels, BackendDirectory = engine.Directory };
         // As etcd serves /members/hashkv on the peer URL: the leader's corruption check asks the others there.
         peerServer.AddUnaryMethod(Rpc.Etcd.MaintenanceMethods.HashKV, (request, context) => KvHash.ComputeAsync(facade, request.Revision, context.CancellationToken));
         new KvService(facade).Register(clientServer);

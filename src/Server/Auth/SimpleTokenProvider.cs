@@ -4,7 +4,6 @@ using CurpStore.Curp;
 using CurpStore.Rpc;
 using CurpStore.Server.Hosting;
 using CurpStore.Store;
-using RpcStatus = CurpStore.Rpc.GrpcStatusCode;
 
 namespace CurpStore.Server.Auth;
 
@@ -73,7 +72,7 @@ public sealed class SimpleTokenProvider : IAuthTokenProvider, IAppliedStateObser
         {
             if (!HasRoom())
             {
-                throw new RpcException(RpcStatus.ResourceExhausted, "etcdserver: too many requests");
+                throw EtcdStatuses.TooManyRequests.ToException();
             }
         }
     }
@@ -210,7 +209,7 @@ public sealed class SimpleTokenProvider : IAuthTokenProvider, IAppliedStateObser
             }
             if (waiterCount >= MaxIndexWaiters)
             {
-                throw new RpcException(RpcStatus.ResourceExhausted, "etcdserver: too many requests");
+                throw EtcdStatuses.TooManyRequests.ToException();
             }
             if (!indexWaiters.TryGetValue(index, out var waiting))
             {

@@ -24,8 +24,6 @@ public sealed class CorruptionChecker : IAsyncDisposable
     private readonly EtcdFacadeContext facade;
     private readonly MemberDirectory members;
 
-    /// <summary>One channel per peer URL, reused across checks; members come and go with the configuration.</summary>
-    private readonly Dictionary<Uri, GrpcChannel> channels = [];
     private readonly Action<string> log;
     private readonly CancellationTokenSource stopping = new();
     private Task? loop;
@@ -55,7 +53,7 @@ public sealed class CorruptionChecker : IAsyncDisposable
     {
         var first = await KvHash.ComputeAsync(facade, 0, cancellationToken).ConfigureAwait(false);
         var revision = first.HashRevision;
-        var peers = PeerChannels();
+        var peers = PeerChannels(facade, members);
         var answers = await Task.WhenAll(peers.Select(channel => PeerHashAsync(channel, revision, cancellationToken))).ConfigureAwait(false);
         var second = await KvHash.ComputeAsync(facade, revision, cancellationToken).ConfigureAwait(false);
         ulong? corrupt = null;
@@ -98,36 +96,26 @@ public sealed class CorruptionChecker : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         var local = await KvHash.ComputeAsync(facade, 0, cancellationToken).ConfigureAwait(false);
         log($"starting initial corruption check: revision {local.HashRevision}, compacted {local.CompactRevision}, hash {local.Hash}");
-        var peers = members.Members.Where(m => m.Id != facade.MemberId).Select(m => members.PeerUrlOf(m.Id)).OfType<Uri>().Select(url => facade.Peers.Open(url)).ToList();
-        try
+        var peers = PeerChannels(facade, members);
+        var answers = await Task.WhenAll(peers.Select(channel => PeerHashAsync(channel, local.HashRevision, cancellationToken))).ConfigureAwait(false);
+        var mismatches = 0;
+        foreach (var answer in answers.OfType<Pb.HashKVResponse>().Where(a => a.Hash != local.Hash))
         {
-            var answers = await Task.WhenAll(peers.Select(channel => PeerHashAsync(channel, local.HashRevision, cancellationToken))).ConfigureAwait(false);
-            var mismatches = 0;
-            foreach (var answer in answers.OfType<Pb.HashKVResponse>().Where(a => a.Hash != local.Hash))
+            if (answer.CompactRevision == local.CompactRevision)
             {
-                if (answer.CompactRevision == local.CompactRevision)
-                {
-                    log($"initial corruption check: member {answer.Header.MemberId:x16} hashes revision {local.HashRevision} to {answer.Hash}, this member to {local.Hash}");
-                    mismatches++;
-                }
-                else
-                {
-                    log($"initial corruption check: member {answer.Header.MemberId:x16} has compacted revision {answer.CompactRevision}, this member {local.CompactRevision}: not compared");
-                }
+                log($"initial corruption check: member {answer.Header.MemberId:x16} hashes revision {local.HashRevision} to {answer.Hash}, this member to {local.Hash}");
+                mismatches++;
             }
-            if (mismatches > 0)
+            else
             {
-                throw new InvalidDataException($"{facade.MemberId:x} found data inconsistency with peers");
-            }
-            log($"initial corruption checking passed; no corruption ({answers.Count(a => a is not null)} of {peers.Count} peers compared)");
-        }
-        finally
-        {
-            foreach (var channel in peers)
-            {
-                channel.Dispose();
+                log($"initial corruption check: member {answer.Header.MemberId:x16} has compacted revision {answer.CompactRevision}, this member {local.CompactRevision}: not compared");
             }
         }
+        if (mismatches > 0)
+        {
+            throw new InvalidDataException($"{facade.MemberId:x} found data inconsistency with peers");
+        }
+        log($"initial corruption checking passed; no corruption ({answers.Count(a => a is not null)} of {peers.Count} peers compared)");
     }
 
     public async ValueTask DisposeAsync()
@@ -137,36 +125,13 @@ public sealed class CorruptionChecker : IAsyncDisposable
         {
             await loop.ConfigureAwait(false);
         }
-        lock (channels)
-        {
-            foreach (var channel in channels.Values)
-            {
-                channel.Dispose();
-            }
-        }
         stopping.Dispose();
     }
 
-    /// <summary>A channel to every other member of the current configuration that has a peer URL.</summary>
-    private List<GrpcChannel> PeerChannels()
-    {
-        lock (channels)
-        {
-            var peers = new List<GrpcChannel>();
-            foreach (var member in members.Members.Where(m => m.Id != facade.MemberId))
-            {
-                if (members.PeerUrlOf(member.Id) is { } url)
-                {
-                    if (!channels.TryGetValue(url, out var channel))
-                    {
-                        channels[url] = channel = facade.Peers.Open(url);
-                    }
-                    peers.Add(channel);
-                }
-            }
-            return peers;
-        }
-    }
+    /// <summary>The kept channel (the member's pool, with the peer TLS settings) to every other member of
+    /// <paramref name="members"/>' current configuration that has a peer URL.</summary>
+    private static List<GrpcChannel> PeerChannels(EtcdFacadeContext facade, MemberDirectory members) =>
+        [.. members.Members.Where(m => m.Id != facade.MemberId).Select(m => members.PeerUrlOf(m.Id)).OfType<Uri>().Select(facade.Peers.Shared)];
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {

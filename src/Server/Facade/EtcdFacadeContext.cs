@@ -34,6 +34,9 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     /// <summary>How the services dial other members (forwards to the leader, hash checks): with the peer TLS settings.</summary>
     public PeerChannels Peers { get; init; } = PeerChannels.Plain;
 
+    /// <summary>The store engine's directory, whose files Status reports as <c>dbSize</c>.</summary>
+    public required string BackendDirectory { get; init; }
+
     /// <summary>etcd's --quota-backend-bytes as bytes (<see cref="long.MaxValue"/>: no quota).</summary>
     public long QuotaBackendBytes { get; init; } = Configuration.ServerOptions.DefaultQuotaBackendBytes;
 
@@ -150,7 +153,7 @@ public sealed class EtcdFacadeContext(NodeHost host, EtcdStateMachine machine, A
     private static EtcdResponse Answer(Completion completion) => completion.Error switch
     {
         ProposeError.None => Check(completion.Result),
-        ProposeError.TooManyRequests => throw new RpcException(WriteAdmission.TooManyRequests.StatusCode, WriteAdmission.TooManyRequests.Detail),
+        ProposeError.TooManyRequests => throw EtcdStatuses.TooManyRequests.ToException(),
         // The proposer gave up (no leader answered within its retries) or the session expired: the outcome is
         // unknown, which etcd reports as a timeout.
         _ => throw new RpcException(RpcStatus.Unavailable, "etcdserver: request timed out"),

@@ -24,9 +24,6 @@ public sealed class LeaseService(EtcdFacadeContext facade, Func<ulong, Uri?>? pe
     /// <summary>How long a forwarded call may take before the client is told there is no leader.</summary>
     private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>One channel per leader peer URL (as many as members), kept for the process's life.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Uri, GrpcChannel> leaderChannels = new();
-
     /// <summary>The leader's own answers to keep-alive and time-to-live, for followers' forwards (peer listener).</summary>
     public void RegisterLeaderAnswers(GrpcServer peerServer)
     {
@@ -141,7 +138,7 @@ public sealed class LeaseService(EtcdFacadeContext facade, Func<ulong, Uri?>? pe
         {
             return null;
         }
-        return leaderChannels.GetOrAdd(url, u => facade.Peers.Open(u));
+        return facade.Peers.Shared(url); // kept by the member's pool: every forward to the leader reuses one connection
     }
 
     /// <summary>A forward the leader could not answer (it stepped down, or is unreachable) is "no leader" to the client,

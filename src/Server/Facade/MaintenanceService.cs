@@ -26,16 +26,17 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, MemberD
         var status = facade.Host.Status;
         // The store belongs to the host's loop thread: read its revision there.
         var revision = await facade.Host.InvokeAsync(_ => facade.Machine.Revision, context.CancellationToken).ConfigureAwait(false);
+        var (dbSizeBytes, dbSizeInUseBytes) = DbSizes();
         var response = new Pb.StatusResponse
         {
             Header = facade.Header(revision),
             Version = EmulatedEtcdVersion,
-            DbSize = facade.Machine.DbSizeBytes,
+            DbSize = dbSizeBytes,
             Leader = status.LeaderId,
             RaftIndex = status.CommitIndex,
             RaftTerm = status.Term,
             RaftAppliedIndex = status.AppliedIndex,
-            DbSizeInUse = facade.Machine.DbSizeInUseBytes,
+            DbSizeInUse = dbSizeInUseBytes,
             IsLearner = directory.Find(facade.MemberId)?.IsLearner ?? false,
         };
         if (status.LeaderId == 0)
@@ -48,6 +49,18 @@ public sealed partial class MaintenanceService(EtcdFacadeContext facade, MemberD
             response.Errors.Add($"memberID:{alarm.MemberId} alarm:{AlarmName(alarm.Alarm)} ");
         }
         return response;
+    }
+
+    /// <summary>Status's sizes as an operator reads etcd's: <c>dbSize</c> is what the store engine's files take on disk
+    /// (as etcd's is its bolt file's size, never 0), <c>dbSizeInUse</c> that less the record bytes compaction freed and a
+    /// defragment has not given back yet (as etcd's is its file less the free pages). The quota is not checked against
+    /// these but against the store's own record bytes (<see cref="Store.EtcdStateMachine.DbSizeBytes"/>), which every
+    /// member counts alike, where file sizes depend on each engine's checkpoints.</summary>
+    private (long DbSizeBytes, long DbSizeInUseBytes) DbSizes()
+    {
+        var onDiskBytes = Storage.BackendFiles.SizeBytes(facade.BackendDirectory);
+        var freedBytes = Math.Max(0, facade.Machine.DbSizeBytes - facade.Machine.DbSizeInUseBytes);
+        return (onDiskBytes, Math.Max(0, onDiskBytes - freedBytes));
     }
 
     /// <summary>etcd's enum names (protobuf's C# names are Nospace and Corrupt).</summary>

@@ -32,7 +32,6 @@ internal sealed class WatchStream
     public const string CompactedReason = "etcdserver: mvcc: required revision has been compacted";
     public const string EmptyRangeReason = "mvcc: watcher range is empty";
     public const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
-    public const string TooManyWatchersReason = "etcdserver: too many requests";
 
     private readonly EtcdFacadeContext facade;
     private readonly WatchHub hub;
@@ -161,7 +160,7 @@ internal sealed class WatchStream
             }
             else if (watchers.Count >= options.MaxWatchersPerStream)
             {
-                refusal = TooManyWatchersReason;
+                refusal = EtcdStatuses.TooManyRequests.Detail; // etcd's cancel reason is the error's text
             }
             else
             {

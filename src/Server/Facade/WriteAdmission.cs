@@ -16,9 +16,6 @@ namespace CurpStore.Server.Facade;
 /// validation error (etcd validates first); it gets that error once retried.</remarks>
 public static class WriteAdmission
 {
-    /// <summary>etcd's rpctypes.ErrGRPCTooManyRequests.</summary>
-    public static readonly GrpcStatus TooManyRequests = new(GrpcStatusCode.ResourceExhausted, "etcdserver: too many requests");
-
     /// <summary>How long a write waits for a place at most before it is refused: long enough for the writes ahead of it
     /// to drain at the rate of a loaded member (a full waiting room of a one-member store drains in about a quarter of a
     /// second at 16,000 puts/s), short against etcd clients' request timeouts (etcdctl's 5 s).</summary>
@@ -31,5 +28,5 @@ public static class WriteAdmission
     /// <summary>At most <paramref name="maxCalls"/> Put, DeleteRange and Txn calls in flight at once, and
     /// <see cref="WaitingPerPlace"/> times as many waiting for a place, each at most <see cref="MaxWait"/>.</summary>
     public static CallLimit Limit(int maxCalls) =>
-        new(maxCalls, WaitingPerPlace * maxCalls, MaxWait, [KVMethods.Put.FullName, KVMethods.DeleteRange.FullName, KVMethods.Txn.FullName], TooManyRequests);
+        new(maxCalls, WaitingPerPlace * maxCalls, MaxWait, [KVMethods.Put.FullName, KVMethods.DeleteRange.FullName, KVMethods.Txn.FullName], EtcdStatuses.TooManyRequests);
 }

@@ -38,10 +38,11 @@ public sealed partial class EtcdStateMachine
         applied.Defragment();
     }
 
-    /// <summary>The store's size as etcd's Status reports dbSize: the bytes of the stored records (see
+    /// <summary>The store's size as etcd's quota counts dbSize: the bytes of the stored records (see
     /// <see cref="DbSizeInUseBytes"/>) at their highest since this member's last defragment or start, because, like
     /// etcd's database file, space freed by compaction is given back only by a defragment. The backend quota is checked
-    /// against it. Safe to read from any thread.</summary>
+    /// against it (Status reports the engine's files instead, which differ between members). Safe to read from any
+    /// thread.</summary>
     public long DbSizeBytes => applied.SizeBytes;
 
     /// <summary>etcd's dbSizeInUse: the bytes the stored records take as etcd would store them (revision key plus the
