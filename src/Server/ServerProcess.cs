@@ -192,7 +192,7 @@ public sealed class ServerProcess : IAsyncDisposable
             MaxConcurrentConnections = options.MaxClientConnections,
             MaxConcurrentStreamsPerConnection = MaxStreamsPerClientConnection,
             CallAdmission = (method, request) => MemberAdmission.Judge(Host.Status, MemberId, Removed.IsCompleted, method, request),
-            CallLimit = WriteAdmission.Limit(Host.MaxPendingRequests),
+            CallLimit = WriteAdmission.Limit(options.MaxWritesInFlight),
         };
         if (!options.ClientTls.IsEmpty)
         {

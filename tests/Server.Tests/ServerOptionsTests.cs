@@ -44,6 +44,8 @@ public sealed class ServerOptionsTests
         Assert.AreEqual(LogLevel.Debug, options.LogLevel);
         Assert.AreEqual((4096, 7), (options.MaxRequestBytes, options.MaxTxnOps));
         Assert.AreEqual((1_572_864, 128), (Parse().MaxRequestBytes, Parse().MaxTxnOps), "etcd's defaults");
+        Assert.AreEqual(256, Parse().MaxWritesInFlight);
+        Assert.AreEqual(2048, Parse("--experimental-max-writes-in-flight", "2048").MaxWritesInFlight);
     }
 
     [TestMethod]
@@ -55,6 +57,7 @@ public sealed class ServerOptionsTests
     [DataRow("couldn't find local name \"a\"", "--name", "a", "--initial-cluster", "b=http://127.0.0.1:2380")]
     [DataRow("missing from --initial-advertise-peer-urls", "--initial-cluster", "default=http://127.0.0.1:9999")]
     [DataRow("flag given twice: --name", "--name", "a", "--name", "b")]
+    [DataRow("-experimental-max-writes-in-flight", "--experimental-max-writes-in-flight", "0")]
     [DataRow("invalid value \"10 min\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "10 min")]
     [DataRow("invalid value \"5\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "5")]
     public void BadInput_IsRefusedWithAMessageNamingTheFlag(string expected, params string[] args)

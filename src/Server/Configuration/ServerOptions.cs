@@ -55,6 +55,13 @@ public sealed record ServerOptions
     /// <summary>etcd's --max-txn-ops: operations allowed in one txn, in each of its branches (default 128).</summary>
     public int MaxTxnOps { get; init; } = 128;
 
+    /// <summary>etcd write calls (Put, DeleteRange, Txn) served at once; more wait for a place or are refused with "too many
+    /// requests" (<see cref="Facade.WriteAdmission"/>). 256 keeps a one-member store's admitted rate under 10x overload
+    /// at etcd's share of its sustainable rate (README "Overload"; 1,024 kept 53-58%, against etcd's 63%): each write in
+    /// flight costs CPU for as long as it is in flight. At a commit latency of 100 ms, 256 in flight allow 2,560 writes a
+    /// second per member, hence the flag for wide-area clusters.</summary>
+    public int MaxWritesInFlight { get; init; } = 256;
+
     /// <summary>Connections the client URLs accept at once; more are closed as soon as they are accepted (clients see
     /// UNAVAILABLE). etcd has no such bound; no flag sets it.</summary>
     public long MaxClientConnections { get; init; } = 10_000;

@@ -36,6 +36,10 @@ public static class ServerOptionsParser
           --snapshot-count N                  applied entries between snapshots (default 100000)
           --max-request-bytes N               largest write request accepted (default 1572864)
           --max-txn-ops N                     operations allowed in a txn (default 128)
+          --experimental-max-writes-in-flight N
+                                              Put, DeleteRange and Txn calls served at once (default 256); up to 16
+                                              times as many wait for a place (at most 2 s), the rest get "too many
+                                              requests". Raise it where writes take long to commit (wide-area links)
           --experimental-corrupt-check-time DURATION
                                               how often the leader compares the members' HashKV (default 0: never)
           --strict-reconfig-check             refuse membership changes that could cost the quorum (default true)
@@ -83,7 +87,7 @@ public static class ServerOptionsParser
         "experimental-watch-progress-notify-interval", "auth-token", "auth-token-ttl", "listen-metrics-urls",
         "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file", "peer-key-file", "peer-trusted-ca-file",
         "peer-client-cert-auth",
-        "experimental-fast-path",
+        "experimental-fast-path", "experimental-max-writes-in-flight",
     ];
 
     /// <summary>Parses a command line (and the environment) into options plus the warnings an operator should see.</summary>
@@ -277,6 +281,7 @@ public static class ServerOptionsParser
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
+                "experimental-max-writes-in-flight" => options with { MaxWritesInFlight = PositiveInt(flag, value) },
                 "quota-backend-bytes" => options with { QuotaBackendBytes = Int64(flag, value) },
                 "experimental-corrupt-check-time" => options with { CorruptCheckInterval = GoDuration(flag, value) },
                 "config-file" => options with { ConfigFile = value },

@@ -2,7 +2,6 @@ using CurpStore.Bench.Load;
 using CurpStore.Rpc;
 using CurpStore.Rpc.Etcd;
 using CurpStore.Server.Facade;
-using CurpStore.Server.Hosting;
 using CurpStore.Server.Tests.Processes;
 using Google.Protobuf;
 using Pb = CurpStore.Rpc.Etcd.EtcdServerPb;
@@ -11,9 +10,10 @@ namespace CurpStore.Server.Tests.Overload;
 
 /// <summary>
 /// A member process under overload: the load tool's open loop offers far more puts than a member on this machine
-/// commits (README "Overload"), with 64 clients x 128 unanswered = 8,192 requests in flight against the bound of
-/// <see cref="HostOptions.MaxPendingRequests"/> writes in flight plus <see cref="WriteAdmission.WaitingPerPlace"/> times
-/// as many waiting for a place (5,120 in all), so that the excess is certain to be refused. The member must refuse it with
+/// commits (README "Overload"), with 64 clients x 128 unanswered = 8,192 requests in flight against the default bound of
+/// 256 writes in flight (<see cref="Configuration.ServerOptions.MaxWritesInFlight"/>) plus
+/// <see cref="WriteAdmission.WaitingPerPlace"/> times as many waiting for a place (4,352 in all), so that the excess is
+/// certain to be refused. The member must refuse it with
 /// etcd's RESOURCE_EXHAUSTED "etcdserver: too many requests" and nothing else, keep every put it acknowledged (and none
 /// it refused), keep serving, and stay under the README's memory bound.
 /// </summary>
