@@ -36,7 +36,7 @@ public sealed partial class EtcdCommandCodec
     {
         var image = snapshot as Store.IEtcdImage
             ?? throw new ArgumentException($"expected an {nameof(Store.IEtcdImage)}, got {snapshot?.GetType().Name ?? "null"}", nameof(snapshot));
-        Write(SnapshotTag, destination, output =>
+        Write(SnapshotTag, destination, ImageBufferBytes, output =>
         {
             output.WriteUInt32((uint)image.RecordCount);
             var written = 0;

@@ -278,16 +278,23 @@ public sealed partial class EtcdCommandCodec : ICommandCodec
         return version == FormatVersion ? reader : throw reader.Malformed($"format version {version} is not {FormatVersion}");
     }
 
+    /// <summary>The encoder's buffer for a command or result: most are a few hundred bytes, and the default (4 KiB) was a
+    /// third of all the bytes a member allocated per put.</summary>
+    private const int SmallBufferBytes = 512;
+
+    /// <summary>The encoder's buffer for a snapshot image written to a file.</summary>
+    internal const int ImageBufferBytes = 64 * 1024;
+
     private static byte[] Write(byte tag, Action<CodedOutputStream> body)
     {
         using var stream = new MemoryStream();
-        Write(tag, stream, body);
+        Write(tag, stream, SmallBufferBytes, body);
         return stream.ToArray();
     }
 
-    private static void Write(byte tag, Stream destination, Action<CodedOutputStream> body)
+    private static void Write(byte tag, Stream destination, int bufferBytes, Action<CodedOutputStream> body)
     {
-        using var output = new CodedOutputStream(destination, leaveOpen: true);
+        using var output = new CodedOutputStream(destination, bufferBytes, leaveOpen: true);
         output.WriteRawTag(tag);
         output.WriteRawTag(FormatVersion);
         body(output);
