@@ -58,6 +58,7 @@ public sealed class ServerOptionsTests
     [DataRow("missing from --initial-advertise-peer-urls", "--initial-cluster", "default=http://127.0.0.1:9999")]
     [DataRow("flag given twice: --name", "--name", "a", "--name", "b")]
     [DataRow("-experimental-max-writes-in-flight", "--experimental-max-writes-in-flight", "0")]
+    [DataRow("for flag -experimental-max-writes-in-flight: at most 65536", "--experimental-max-writes-in-flight", "2147483647")]
     [DataRow("invalid value \"10 min\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "10 min")]
     [DataRow("invalid value \"5\" for flag -experimental-watch-progress-notify-interval: parse error", "--experimental-watch-progress-notify-interval", "5")]
     public void BadInput_IsRefusedWithAMessageNamingTheFlag(string expected, params string[] args)

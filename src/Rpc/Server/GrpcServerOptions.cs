@@ -78,8 +78,9 @@ public sealed class GrpcServerOptions
     /// to refuse the call with its status, or null to let it run.</summary>
     public Func<string, IMessage?, RpcException?>? CallAdmission { get; set; }
 
-    /// <summary>Bounds the calls of some methods in flight at once, refusing the excess before reading it; null: no
-    /// bound beyond <see cref="MaxConcurrentStreamsPerConnection"/>. Checked before <see cref="CallAdmission"/>.</summary>
+    /// <summary>Bounds the calls of some methods in flight at once; the excess waits for a place in a bounded room or is
+    /// refused, before it is read. Null: no bound beyond <see cref="MaxConcurrentStreamsPerConnection"/>. Checked before
+    /// <see cref="CallAdmission"/>.</summary>
     public CallLimit? CallLimit { get; set; }
 
     internal void Validate()

@@ -62,6 +62,9 @@ public sealed record ServerOptions
     /// second per member, hence the flag for wide-area clusters.</summary>
     public int MaxWritesInFlight { get; init; } = 256;
 
+    /// <summary>The largest --experimental-max-writes-in-flight: with 16 waiting per place, about a million calls held.</summary>
+    public const int MaxWritesInFlightLimit = 65_536;
+
     /// <summary>Connections the client URLs accept at once; more are closed as soon as they are accepted (clients see
     /// UNAVAILABLE). etcd has no such bound; no flag sets it.</summary>
     public long MaxClientConnections { get; init; } = 10_000;

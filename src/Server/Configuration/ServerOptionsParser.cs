@@ -39,7 +39,7 @@ public static class ServerOptionsParser
           --experimental-max-writes-in-flight N
                                               Put, DeleteRange and Txn calls served at once (default 256); up to 16
                                               times as many wait for a place (at most 2 s), the rest get "too many
-                                              requests". Raise it where writes take long to commit (wide-area links)
+                                              requests". At most 65536; raise it where commits are slow (wide-area links)
           --experimental-corrupt-check-time DURATION
                                               how often the leader compares the members' HashKV (default 0: never)
           --strict-reconfig-check             refuse membership changes that could cost the quorum (default true)
@@ -281,7 +281,7 @@ public static class ServerOptionsParser
                 "snapshot-count" => options with { SnapshotCount = PositiveInt(flag, value) },
                 "max-request-bytes" => options with { MaxRequestBytes = PositiveInt(flag, value) },
                 "max-txn-ops" => options with { MaxTxnOps = PositiveInt(flag, value) },
-                "experimental-max-writes-in-flight" => options with { MaxWritesInFlight = PositiveInt(flag, value) },
+                "experimental-max-writes-in-flight" => options with { MaxWritesInFlight = PositiveInt(flag, value, ServerOptions.MaxWritesInFlightLimit) },
                 "quota-backend-bytes" => options with { QuotaBackendBytes = Int64(flag, value) },
                 "experimental-corrupt-check-time" => options with { CorruptCheckInterval = GoDuration(flag, value) },
                 "config-file" => options with { ConfigFile = value },
@@ -384,6 +384,11 @@ public static class ServerOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
             ? parsed
             : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: expected a positive number");
+
+    private static int PositiveInt(string flag, string value, int max) =>
+        PositiveInt(flag, value) is var parsed && parsed <= max
+            ? parsed
+            : throw new ServerOptionsException($"invalid value \"{value}\" for flag -{flag}: at most {max}");
 
     private static long Int64(string flag, string value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
